@@ -1,0 +1,264 @@
+"""Answering: pick the sentences of the top passages that best answer the question, cite them, or decline.
+
+Extractive by design: every sentence in an answer is a sentence of a cited source, with its [n] marker.
+The confidence comes from retrieval evidence (dense similarity, agreement of BM25 and dense, coverage of
+the question's rarer terms by the retrieved text); below the threshold the answer is a decline.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.embed import Embedder
+from knowledge.results import Source
+from knowledge.retrieve import DocumentHit, Retrieval
+from knowledge.text import content_words, split_sentences, words
+
+MAX_ANSWER_CHARS = 1000
+TARGET_ANSWER_CHARS = 850
+MAX_SENTENCES = 5
+SENTENCE_DOCS = 4  # sentences are drawn from this many top documents
+
+# Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
+_OPINION = re.compile(
+    r"\b(would|should|do|will|could) (you|i|we)\b.*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
+    r"|\b(do you think|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
+    r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
+    r"|\b(financial advice|good investment|worth buying|buy the dip|undervalued|overvalued)\b.*\?",
+    re.I,
+)
+_NUMERIC_Q = re.compile(
+    r"\b(how (much|many|long|often)|what (%|percent|percentage|share|fraction|amount|number|date|year|day)|"
+    r"when|max(imum)?|min(imum)?|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
+    re.I,
+)
+
+
+@dataclass
+class Candidate:
+    text: str
+    doc_rank: int  # 0-based index into the sources
+    passage_rank: int
+    order: int  # position in the document, for readable ordering
+    score: float = 0.0
+    lexical: float = 0.0
+    cosine: float = 0.0
+
+
+@dataclass
+class Evidence:
+    """The numbers the confidence is computed from (kept for evaluation and debugging)."""
+
+    top_cosine: float = 0.0
+    best_sentence_cosine: float = 0.0
+    coverage: float = 0.0  # idf-weighted share of question terms found in the top passages
+    rare_missing: int = 0  # rare question terms found nowhere in the retrieved text
+    agreement: float = 0.0
+    protocol_match: bool = True
+    opinion: bool = False
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Composed:
+    text: str
+    sources: list[Source]
+    confidence: float
+    declined: bool
+    evidence: Evidence
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def is_opinion_question(question: str) -> bool:
+    """Advice, predictions and requests for the bot's own opinion."""
+    return bool(_OPINION.search(question or ""))
+
+
+def sources_from(documents: list[DocumentHit]) -> list[Source]:
+    """The cited documents, best first, numbered from 1."""
+    out = []
+    for rank, doc in enumerate(documents, start=1):
+        best = doc.passages[0] if doc.passages else None
+        out.append(
+            Source(
+                rank=rank,
+                path=doc.key,
+                title=doc.title,
+                section=best.section if best else "",
+                url=doc.url,
+                date=doc.date,
+                score=doc.score,
+                kind="document",
+                protocol=doc.protocol,
+                snippet=(best.text[:300] if best else ""),
+            )
+        )
+    return out
+
+
+def compose(
+    question: str,
+    retrieval: Retrieval,
+    embedder: Embedder,
+    idf: dict[str, float],
+    threshold: float,
+) -> Composed:
+    """Build the cited extractive answer and its confidence; decline below the threshold."""
+    sources = sources_from(retrieval.documents)
+    evidence = Evidence(opinion=is_opinion_question(question), agreement=retrieval.agreement)
+    if not retrieval.documents:
+        return Composed(decline_text(question, []), sources, 0.0, True, evidence)
+
+    candidates = _candidates(retrieval.documents[:SENTENCE_DOCS])
+    _score_candidates(question, candidates, retrieval, embedder, idf)
+    chosen = _select(candidates)
+    text = " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
+    if len(text) > MAX_ANSWER_CHARS:  # never cut a sentence or a marker: drop whole sentences
+        while len(chosen) > 1 and len(" ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)) > MAX_ANSWER_CHARS:
+            chosen = chosen[:-1]
+        text = " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
+        if len(text) > MAX_ANSWER_CHARS:
+            text = _trim_one(chosen[0])
+
+    _fill_evidence(evidence, question, retrieval, candidates, idf)
+    confidence = confidence_from(evidence)
+    declined = evidence.opinion or confidence < threshold
+    if declined:
+        return Composed(decline_text(question, sources), sources, confidence, True, evidence)
+    return Composed(text, sources, confidence, False, evidence)
+
+
+def _trim_one(candidate: Candidate) -> str:
+    marker = f" [{candidate.doc_rank + 1}]"
+    room = MAX_ANSWER_CHARS - len(marker) - 1
+    cut = candidate.text[:room].rsplit(" ", 1)[0]
+    return f"{cut}…{marker}"
+
+
+def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
+    seen: set[str] = set()
+    out: list[Candidate] = []
+    for d_rank, doc in enumerate(documents):
+        for p_rank, passage in enumerate(doc.passages):
+            for i, sentence in enumerate(split_sentences(passage.text)):
+                clean = _clean_sentence(sentence)
+                key = clean.lower()
+                if len(clean) < 20 or key in seen or len(clean.split()) < 4:
+                    continue
+                seen.add(key)
+                out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i))
+    return out[:80]
+
+
+def _clean_sentence(sentence: str) -> str:
+    s = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", sentence)  # list bullets
+    s = re.sub(r"^#+\s*", "", s)
+    s = s.replace("**", "").replace("__", "")
+    s = re.sub(r"\s*\|\s*", " | ", s).strip(" |")
+    return " ".join(s.split())[:600]
+
+
+def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieval, embedder: Embedder,
+                      idf: dict[str, float]) -> None:
+    if not cands:
+        return
+    q_terms = {_stem(t): idf.get(t, 1.0) for t in content_words(question)}
+    total = sum(q_terms.values()) or 1.0
+    numeric = bool(_NUMERIC_Q.search(question))
+    qvec = retrieval.query_vector
+    if qvec is None:
+        qvec = embedder.encode([question])[0]
+    vecs = embedder.encode([c.text for c in cands])
+    cos = vecs @ qvec
+    for c, sim in zip(cands, cos):
+        stems = {_stem(w) for w in words(c.text)}
+        c.lexical = sum(w for t, w in q_terms.items() if t in stems) / total
+        c.cosine = float(sim)
+        prior = 1.0 / (1 + c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.8)
+        c.score = 0.5 * c.cosine + 0.35 * c.lexical + 0.15 * prior
+        if numeric and re.search(r"\d", c.text):
+            c.score += 0.05
+
+
+def _select(cands: list[Candidate]) -> list[Candidate]:
+    ranked = sorted(cands, key=lambda c: -c.score)
+    if not ranked:
+        return []
+    best = ranked[0].score
+    chosen: list[Candidate] = []
+    size = 0
+    for c in ranked:
+        if len(chosen) >= MAX_SENTENCES or (chosen and c.score < best - 0.25):
+            break
+        if chosen and size + len(c.text) > TARGET_ANSWER_CHARS:
+            continue
+        chosen.append(c)
+        size += len(c.text) + 6
+    return sorted(chosen, key=lambda c: (c.doc_rank, c.order))
+
+
+def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: list[Candidate],
+                   idf: dict[str, float]) -> None:
+    q_terms = content_words(question)
+    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in retrieval.documents[:3] for p in d.passages)
+    stems = {_stem(w) for w in words(top_text)}
+    weights = {t: idf.get(t, 1.0) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    ev.coverage = sum(w for t, w in weights.items() if _stem(t) in stems) / total
+    # Rare terms (high idf) that none of the retrieved text holds: the knowledge base likely lacks the answer.
+    rare = [t for t, w in weights.items() if w >= 5.5]
+    ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
+    ev.top_cosine = retrieval.top_cosine
+    ev.best_sentence_cosine = max((c.cosine for c in cands), default=0.0)
+    ev.protocol_match = not retrieval.protocols or any(
+        d.protocol in retrieval.protocols or d.protocol == "all" for d in retrieval.documents[:2]
+    )
+    ev.features = {
+        "top_cosine": round(ev.top_cosine, 4),
+        "sentence_cosine": round(ev.best_sentence_cosine, 4),
+        "coverage": round(ev.coverage, 4),
+        "rare_missing": ev.rare_missing,
+        "agreement": round(ev.agreement, 4),
+        "best_lexical": round(max((c.lexical for c in cands), default=0.0), 4),
+    }
+
+
+def confidence_from(ev: Evidence) -> float:
+    """Map retrieval evidence to 0-1 (logistic over a few interpretable features)."""
+    z = (
+        -6.0
+        + 6.0 * ev.top_cosine
+        + 3.0 * ev.best_sentence_cosine
+        + 3.0 * ev.coverage
+        + 1.0 * ev.agreement
+        - 1.5 * ev.rare_missing
+        - (1.0 if not ev.protocol_match else 0.0)
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def decline_text(question: str, sources: list[Source]) -> str:
+    """A plain statement that the knowledge base does not hold this, with the nearest topics it does hold."""
+    if is_opinion_question(question):
+        head = ("I can't give price predictions, investment advice or opinions; I only report what my sources "
+                "say. Try asking about a protocol's mechanics, figures or proposals instead.")
+    else:
+        head = "My knowledge base doesn't hold an answer to that, so I won't guess. I've logged the question for the moderators."
+    titles = []
+    for s in sources[:3]:
+        label = s.title + (f" — {s.section}" if s.section and s.section != s.title else "")
+        if label and label not in titles:
+            titles.append(label)
+    if titles:
+        head += " Nearest topics I do have: " + "; ".join(titles) + "."
+    return head[:MAX_ANSWER_CHARS]

@@ -1,0 +1,234 @@
+"""Retrieval: BM25 over FTS5, dense cosine over MiniLM vectors, and their fusion (hybrid, the default).
+
+Hybrid = reciprocal rank fusion of the two rankings, then a protocol-aware prior (a question naming Akash,
+Render or Bittensor — or an AEP/RNP/subnet — prefers that protocol's documents) and document-level
+diversity (the top k are k distinct documents, each with its best passages).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.embed import Embedder, blob_to_matrix
+from knowledge.protocols import Registry
+from knowledge.store import Store
+from knowledge.text import content_words
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "dense")
+CANDIDATES = 100
+RRF_K = 60
+OTHER_PROTOCOL_FACTOR = 0.55  # a chunk of a protocol the question does not name keeps this share of its score
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its document's metadata and its scores."""
+
+    chunk_id: int
+    document_id: int
+    key: str
+    protocol: str
+    title: str
+    section: str
+    text: str
+    url: str
+    date: str
+    position: int
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    bm25: float = 0.0  # positive: higher is better
+    cosine: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class DocumentHit:
+    """One document in the ranked list, with its passages best first."""
+
+    document_id: int
+    key: str
+    protocol: str
+    title: str
+    url: str
+    date: str
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class Retrieval:
+    question: str
+    mode: str
+    terms: list[str]
+    protocols: list[str]
+    documents: list[DocumentHit]
+    query_vector: np.ndarray | None = None
+    top_cosine: float = 0.0
+    top_bm25: float = 0.0
+    agreement: float = 0.0  # share of the top documents both rankings put in their own top lists
+
+
+class DenseIndex:
+    """All active chunk vectors in memory; rebuilt when the knowledge base generation changes."""
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.chunk_ids = np.zeros(0, dtype=np.int64)
+        self.protocols = np.zeros(0, dtype=object)
+        self.matrix = np.zeros((0, 384), dtype=np.float32)
+        self._lock = threading.Lock()
+
+    def ensure(self, store: Store) -> "DenseIndex":
+        generation = store.generation()
+        if generation == self.generation:
+            return self
+        with self._lock:
+            if generation != self.generation:
+                rows = store.conn.execute(
+                    "SELECT c.id, d.protocol, e.vector FROM chunks c JOIN documents d ON d.id = c.document_id"
+                    " JOIN embeddings e ON e.hash = c.embed_hash WHERE d.status = 'active' ORDER BY c.id"
+                ).fetchall()
+                self.chunk_ids = np.array([r[0] for r in rows], dtype=np.int64)
+                self.protocols = np.array([r[1] for r in rows], dtype=object)
+                self.matrix = blob_to_matrix([r[2] for r in rows])
+                self.generation = generation
+        return self
+
+
+class Retriever:
+    """Searches one store; thread-safe (each thread reads through its own connection)."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = DenseIndex()
+
+    # -- the two rankings --------------------------------------------------------------------------
+    def bm25(self, terms: list[str], protocols: list[str] | None, n: int = CANDIDATES) -> list[tuple[int, float]]:
+        """(chunk id, positive BM25 score) best first; terms are quoted so no FTS5 syntax gets through."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            "SELECT c.id, -bm25(chunks_fts, 1.0, 1.5, 2.0) AS s FROM chunks_fts"
+            " JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id"
+            " WHERE chunks_fts MATCH ? AND d.status = 'active'"
+        )
+        params: list = [match]
+        if protocols:
+            sql += f" AND d.protocol IN ({','.join('?' * len(protocols))})"
+            params.extend(protocols)
+        sql += " ORDER BY s DESC LIMIT ?"
+        params.append(n)
+        return [(r[0], float(r[1])) for r in self.store.conn.execute(sql, params)]
+
+    def dense(self, vector: np.ndarray, protocols: list[str] | None, n: int = CANDIDATES) -> list[tuple[int, float]]:
+        """(chunk id, cosine) best first."""
+        index = self.index.ensure(self.store)
+        if not len(index.chunk_ids):
+            return []
+        sims = index.matrix @ vector.astype(np.float32)
+        if protocols:
+            sims = np.where(np.isin(index.protocols, protocols), sims, -2.0)
+        top = np.argpartition(-sims, min(n, len(sims) - 1))[:n]
+        top = top[np.argsort(-sims[top])]
+        return [(int(index.chunk_ids[i]), float(sims[i])) for i in top if sims[i] > -2.0]
+
+    # -- the search --------------------------------------------------------------------------------
+    def search(
+        self,
+        question: str,
+        registry: Registry,
+        k: int = 5,
+        mode: str = "hybrid",
+        protocol: str | None = None,
+        passages_per_doc: int = 3,
+    ) -> Retrieval:
+        """Rank documents for a question; `protocol` filters strictly, a named protocol only boosts."""
+        if mode not in MODES:
+            raise ValueError(f"retriever must be one of {', '.join(MODES)}")
+        terms = content_words(question)[:32]
+        named = registry.detect(question)
+        wanted = [protocol, "all"] if protocol else None
+        vector = None
+        bm25_hits: list[tuple[int, float]] = []
+        dense_hits: list[tuple[int, float]] = []
+        if mode in ("hybrid", "bm25"):
+            bm25_hits = self.bm25(terms, wanted)
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.encode([question])[0]
+            dense_hits = self.dense(vector, wanted)
+
+        scores: dict[int, float] = {}
+        bm25_rank = {cid: i for i, (cid, _) in enumerate(bm25_hits)}
+        dense_rank = {cid: i for i, (cid, _) in enumerate(dense_hits)}
+        for cid, rank in bm25_rank.items():
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for cid, rank in dense_rank.items():
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        passages = self._load(list(scores))
+        bm25_score = dict(bm25_hits)
+        cosine = dict(dense_hits)
+        for p in passages:
+            p.bm25_rank, p.dense_rank = bm25_rank.get(p.chunk_id), dense_rank.get(p.chunk_id)
+            p.bm25, p.cosine = bm25_score.get(p.chunk_id, 0.0), cosine.get(p.chunk_id, 0.0)
+            p.score = scores[p.chunk_id]
+            if named and not protocol and p.protocol not in named and p.protocol != "all":
+                p.score *= OTHER_PROTOCOL_FACTOR
+        documents = _group(passages, k, passages_per_doc)
+        top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
+        top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}
+        chosen = {d.document_id for d in documents}
+        agreement = len(chosen & top_bm25 & top_dense) / max(1, len(chosen)) if mode == "hybrid" else 0.0
+        return Retrieval(
+            question=question,
+            mode=mode,
+            terms=terms,
+            protocols=[protocol] if protocol else named,
+            documents=documents,
+            query_vector=vector,
+            top_cosine=max((c for _, c in dense_hits), default=0.0),
+            top_bm25=max((s for _, s in bm25_hits), default=0.0),
+            agreement=agreement,
+        )
+
+    @staticmethod
+    def _doc_of(chunk_id: int, passages: list[Passage]) -> int | None:
+        for p in passages:
+            if p.chunk_id == chunk_id:
+                return p.document_id
+        return None
+
+    def _load(self, chunk_ids: list[int]) -> list[Passage]:
+        out: list[Passage] = []
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self.store.conn.execute(
+                "SELECT c.id, c.document_id, d.key, d.protocol, d.title, c.section, c.text, d.source_url, d.date,"
+                " c.position, d.added_at FROM chunks c JOIN documents d ON d.id = c.document_id"
+                f" WHERE c.id IN ({','.join('?' * len(part))}) AND d.status = 'active'",
+                part,
+            ).fetchall()
+            for r in rows:
+                out.append(Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9]))
+        return out
+
+
+def _group(passages: list[Passage], k: int, per_doc: int) -> list[DocumentHit]:
+    """Document-level ranking: a document scores its best passage plus a little for a second one."""
+    by_doc: dict[int, list[Passage]] = {}
+    for p in sorted(passages, key=lambda p: -p.score):
+        by_doc.setdefault(p.document_id, []).append(p)
+    docs = []
+    for doc_id, items in by_doc.items():
+        best = items[0]
+        score = best.score + (0.25 * items[1].score if len(items) > 1 else 0.0)
+        docs.append(DocumentHit(doc_id, best.key, best.protocol, best.title, best.url, best.date, score, items[:per_doc]))
+    docs.sort(key=lambda d: -d.score)
+    return docs[:k]

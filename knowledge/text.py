@@ -1,0 +1,60 @@
+"""Small text utilities shared by chunking, retrieval and answering: words, stop words, sentences."""
+
+from __future__ import annotations
+
+import re
+
+_WORD_RE = re.compile(r"[a-z0-9][a-z0-9.\-_%$]*[a-z0-9%]|[a-z0-9]")
+
+STOP_WORDS = frozenset(
+    """a about above actually after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't could did didn't do does doesn't doing don't down during
+    each else ever exactly few for from further get gets got had has have having he her here hers him his how i
+    i'm if in into is isn't it it's its itself just know like me might more most much must my no nor not now
+    of off on once only or other our ours out over own per please really right same say says she should so
+    some still such sure than that that's the their them then there these they this those though through to
+    too under until up us use used using very via was wasn't way we well were what what's whats when where
+    which while who whom whose why will with would yes yet you your yours heard think tell thing things
+    someone something anything basically roughly random one ones lot kind sort maybe want wants need needs
+    does did happen happens happened mean means""".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, keeping numbers with their punctuation (5,000 stays '5,000' -> '5' '000')."""
+    return _WORD_RE.findall((text or "").lower())
+
+
+def content_words(text: str) -> list[str]:
+    """Words that carry meaning (no stop words), in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word not in STOP_WORDS and len(word) > 1 or word.isdigit():
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+# Sentences end at . ! ? followed by space and an upper-case letter, digit or markup; never inside
+# numbers (3.89), abbreviations (e.g., i.e., vs.) or version strings (v0.1.2).
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|no|fig|dr|mr|ms|inc|ltd|st|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$", re.I)
+_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*`#\-])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a passage into sentences; list items, table rows and headings count as their own lines."""
+    out: list[str] = []
+    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.)]\s|\||#))", text or ""):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        start = 0
+        for match in _SENT_END.finditer(line):
+            piece = line[start : match.start()].strip()
+            if _ABBREV.search(piece) or len(piece) < 12:
+                continue
+            out.append(piece)
+            start = match.end()
+        tail = line[start:].strip()
+        if tail:
+            out.append(tail)
+    return out
