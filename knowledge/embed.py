@@ -49,7 +49,12 @@ class TorchEmbedder:
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
 
                 self._model = SentenceTransformer(model_path(), device="cpu")
                 self._model.max_seq_length = MAX_SEQ_TOKENS

@@ -274,6 +274,24 @@ class Engine:
             raise BadInputError(f"could not restore {key}: {report.failed[0].reason}")
         return f"restored {key} to the text of version {target['version']}"
 
+    def reindex(self, store: Store, key: str) -> None:
+        """Rebuild a document's chunks and embeddings from its stored current text (after a backup import)."""
+        doc = self._document(key)
+        rows = self.store.query(
+            "SELECT * FROM document_versions WHERE document_id=? AND content_hash=? ORDER BY version DESC LIMIT 1",
+            (doc["id"], doc["content_hash"]))
+        if not rows:
+            raise NotFoundError(f"{key}: no stored text for its current version")
+        v = rows[0]
+        parsed = ParsedDocument(text=v["text"], title=v["title"], date=v["date"])
+        item = SourceItem(location=key, key=key, origin=doc["origin"], protocol=v["protocol"], title=v["title"],
+                          source_url=v["source_url"])
+        report = IngestReport()
+        self._ingestor()._flush([Prepared(item, parsed, v["content_hash"], chunk_text(v["text"]), action="reindex")],
+                                "system:reindex", report, None)
+        if report.failed:
+            raise BadInputError(f"could not reindex {key}: {report.failed[0].reason}")
+
     def _document(self, key: str) -> dict:
         rows = self.store.query("SELECT * FROM documents WHERE key=?", (key,))
         if not rows:
