@@ -1,0 +1,113 @@
+"""Parsing and chunking: markdown structure kept, noise removed, bad input refused with a clear reason."""
+
+import io
+
+import pytest
+
+from knowledge.chunking import MAX_WORDS, chunk_text, sections
+from knowledge.errors import IngestError
+from knowledge.parsing import parse_bytes, parse_markdown
+from knowledge.text import split_sentences
+
+MDX = """---
+title: "Emission"
+date: 2025-05-01
+---
+
+import ThemedImage from '@theme/ThemedImage';
+
+# Emission {#emission}
+
+Emission allocates TAO to miners. See the [white paper](https://example.org/wp) for details.
+
+<ThemedImage alt="x" sources={{light: 'a.png'}} />
+
+{% hint style="info" %}
+Subnet owners receive 18% of emissions.
+{% endhint %}
+
+:::tip
+Validators set weights \\(every tempo\\).
+:::
+
+## Injection
+
+<details><summary>More</summary>TAO is injected into reserves.</details>
+"""
+
+
+def test_markdown_front_matter_and_mdx_noise_are_removed():
+    doc = parse_markdown(MDX)
+    assert doc.title == "Emission"
+    assert doc.date == "2025-05-01"
+    assert "import " not in doc.text and "ThemedImage" not in doc.text
+    assert "{% hint" not in doc.text and ":::" not in doc.text and "<details>" not in doc.text
+    assert "Subnet owners receive 18% of emissions." in doc.text
+    assert "white paper" in doc.text and "https://example.org" not in doc.text
+    assert "(every tempo)" in doc.text  # markdown escapes undone
+    assert "{#emission}" not in doc.text
+
+
+def test_sections_keep_heading_paths_and_ignore_hashes_in_code():
+    text = "# A\nintro\n## B\nbody b\n```\n# not a heading\n```\n### C\nbody c\n# D\nbody d"
+    names = [name for name, _ in sections(text)]
+    assert names == ["A", "A > B", "A > B > C", "D"]
+
+
+def test_chunks_respect_the_size_bound_and_carry_sections():
+    body = " ".join(f"Sentence number {i} says something about leases and providers." for i in range(200))
+    chunks = chunk_text("# Title\n\n" + body + "\n\n## Other\n\nShort tail paragraph here.")
+    assert len(chunks) > 5
+    assert all(len(c.text.split()) <= MAX_WORDS + 40 for c in chunks)
+    assert chunks[-1].section == "Title > Other"
+    assert "Title — Title > Other" in chunks[-1].embedding_text("Title")
+
+
+def test_sentence_splitter_keeps_numbers_and_abbreviations():
+    s = split_sentences("The max supply is 3.89 times genesis, e.g. 388.5M AKT. Next sentence here. And v0.1.2 works.")
+    assert s[0] == "The max supply is 3.89 times genesis, e.g. 388.5M AKT."
+    assert len(s) == 3
+
+
+@pytest.mark.parametrize(
+    "data,name,reason",
+    [
+        (b"", "empty.md", "empty file"),
+        (b"   \n\t ", "blank.txt", "empty file"),
+        (b"\x00\x01\x02binary\x00", "blob.md", "binary"),
+        (b"%PDF-1.4 this is not really a pdf", "broken.pdf", "not a readable PDF"),
+        (b"hello", "image.png", "unsupported file type"),
+    ],
+)
+def test_bad_files_get_one_clear_reason(data, name, reason):
+    with pytest.raises(IngestError) as err:
+        parse_bytes(data, name)
+    assert reason in str(err.value) and name in str(err.value)
+
+
+def test_non_utf8_text_is_decoded_and_noted():
+    doc = parse_bytes("Akash café résumé — take rate".encode("cp1252", errors="replace"), "legacy.txt")
+    assert "caf" in doc.text and doc.note.startswith("not UTF-8")
+
+
+def test_html_main_text_is_extracted():
+    html = ("<html><head><title>Take rate</title></head><body><nav>menu menu</nav><article><h1>Take rate</h1>"
+            + "<p>The take rate on USDC leases is 20% according to the proposal text here.</p>" * 5
+            + "</article></body></html>")
+    doc = parse_bytes(html.encode(), "page.html")
+    assert "20%" in doc.text
+    assert doc.title == "Take rate"
+
+
+def test_pdf_text_is_extracted():
+    pypdf = pytest.importorskip("pypdf")
+    from pypdf.generic import NameObject
+
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    # A PDF with no text layer is refused with a reason, not a traceback.
+    buf = io.BytesIO()
+    writer.write(buf)
+    with pytest.raises(IngestError, match="no extractable text"):
+        parse_bytes(buf.getvalue(), "scan.pdf")
+    assert NameObject  # imported for clarity of the pypdf dependency
