@@ -1,0 +1,1 @@
+"""One cog per concern: ask, kb, compare, metrics (and score), admin (config, help, about)."""
