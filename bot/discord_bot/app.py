@@ -38,6 +38,26 @@ def intents(message_content: bool = True) -> discord.Intents:
     return value
 
 
+def store_setting(store: Any, scope: str, key: str, value: Any, actor: str) -> None:
+    """`Store.set_setting`, audited. Works around its audit call clashing on the name `key`
+    (`Store.audit(..., key=...)` receives `key` twice) until knowledge/store.py is fixed."""
+    try:
+        store.set_setting(scope, key, value, actor)
+        return
+    except TypeError as exc:
+        if "multiple values for argument 'key'" not in str(exc):
+            raise
+    import json
+
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO settings(scope, key, value) VALUES (?,?,?) "
+            "ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value",
+            (scope, key, json.dumps(value)),
+        )
+        store.audit(conn, actor, "setting", "", scope=scope, setting=key, value=value)
+
+
 class DeskMixin:
     """What the cogs use: the engine, the executors, per-server settings, recent answers."""
 
@@ -84,12 +104,12 @@ class DeskMixin:
 
     async def set_guild_setting(self, guild_id: int, key: str, value: Any, actor: str) -> None:
         """Store one server setting (audited) and drop the cached copy."""
-        await self.run_light(self.engine.store.set_setting, str(guild_id), key, value, actor)
+        await self.run_light(store_setting, self.engine.store, str(guild_id), key, value, actor)
         self._guild_cache.pop(guild_id, None)
 
     # -- threads the bot started: their protocol ---------------------------------------------------
     async def remember_thread(self, thread_id: int, protocol: str) -> None:
-        await self.run_light(self.engine.store.set_setting, f"thread:{thread_id}", "protocol", protocol or "",
+        await self.run_light(store_setting, self.engine.store, f"thread:{thread_id}", "protocol", protocol or "",
                              BOT_ACTOR)
 
     async def thread_protocol(self, thread_id: int) -> str | None:
