@@ -447,11 +447,11 @@ class FakeDiscord:
         self._by_token[rec.token] = rec
         return rec
 
-    def _command_id(self, name: str) -> str:
-        for scope in ("global", self.guild_id):
+    def _command(self, name: str) -> dict[str, Any]:
+        for scope in (self.guild_id, "global"):  # a guild command shadows a global one in that guild
             for c in self.commands.get(scope, []):
                 if c["name"] == name:
-                    return c["id"]
+                    return c
         raise AssertionError(f"/{name} was never synced by the bot")
 
     async def slash(self, name: str, options: list[dict[str, Any]] | None = None, *, user: dict | None = None,
@@ -459,7 +459,10 @@ class FakeDiscord:
                     resolved: dict[str, Any] | None = None, interaction_type: int = 2) -> InteractionRecord:
         """Dispatch an application command (or autocomplete, type 4) as INTERACTION_CREATE."""
         channel_id = channel_id or self.channel_id
-        data: dict[str, Any] = {"id": self._command_id(name), "name": name, "type": 1, "options": options or []}
+        command = self._command(name)
+        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": options or []}
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
         if resolved:
             data["resolved"] = resolved
         payload = self._interaction_base(interaction_type, user, roles, permissions, channel_id)
