@@ -19,9 +19,11 @@ from knowledge.retrieve import DocumentHit, Retrieval
 from knowledge.text import content_words, split_sentences, words
 
 MAX_ANSWER_CHARS = 1000
-TARGET_ANSWER_CHARS = 850
-MAX_SENTENCES = 5
-SENTENCE_DOCS = 4  # sentences are drawn from this many top documents
+TARGET_ANSWER_CHARS = 900
+MAX_SENTENCES = 8
+SENTENCE_DOCS = 3  # sentences are drawn from this many top documents
+MAX_CANDIDATES = 60
+RARE_DF = 5
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -36,6 +38,20 @@ _NUMERIC_Q = re.compile(
     r"when|max(imum)?|min(imum)?|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
     re.I,
 )
+
+
+@dataclass
+class TermStats:
+    """How often the question's terms occur in the knowledge base (chunk frequency), for weighting."""
+
+    df: dict[str, int]
+    chunks: int
+
+    def idf(self, term: str) -> float:
+        return math.log((self.chunks + 1) / (self.df.get(term, 0) + 1)) + 1.0
+
+    def weights(self, terms: list[str]) -> dict[str, float]:
+        return {t: self.idf(t) for t in terms}
 
 
 @dataclass
@@ -57,6 +73,8 @@ class Evidence:
     best_sentence_cosine: float = 0.0
     coverage: float = 0.0  # idf-weighted share of question terms found in the top passages
     rare_missing: int = 0  # rare question terms found nowhere in the retrieved text
+    unknown_terms: int = 0  # question terms the whole knowledge base never uses
+    unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
     agreement: float = 0.0
     protocol_match: bool = True
     opinion: bool = False
@@ -110,7 +128,7 @@ def compose(
     question: str,
     retrieval: Retrieval,
     embedder: Embedder,
-    idf: dict[str, float],
+    terms: TermStats,
     threshold: float,
 ) -> Composed:
     """Build the cited extractive answer and its confidence; decline below the threshold."""
@@ -120,7 +138,7 @@ def compose(
         return Composed(decline_text(question, []), sources, 0.0, True, evidence)
 
     candidates = _candidates(retrieval.documents[:SENTENCE_DOCS])
-    _score_candidates(question, candidates, retrieval, embedder, idf)
+    _score_candidates(question, candidates, retrieval, embedder, terms)
     chosen = _select(candidates)
     text = " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
     if len(text) > MAX_ANSWER_CHARS:  # never cut a sentence or a marker: drop whole sentences
@@ -130,7 +148,7 @@ def compose(
         if len(text) > MAX_ANSWER_CHARS:
             text = _trim_one(chosen[0])
 
-    _fill_evidence(evidence, question, retrieval, candidates, idf)
+    _fill_evidence(evidence, question, retrieval, candidates, terms)
     confidence = confidence_from(evidence)
     declined = evidence.opinion or confidence < threshold
     if declined:
@@ -153,11 +171,11 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
             for i, sentence in enumerate(split_sentences(passage.text)):
                 clean = _clean_sentence(sentence)
                 key = clean.lower()
-                if len(clean) < 20 or key in seen or len(clean.split()) < 4:
+                if len(clean) < 8 or key in seen:
                     continue
                 seen.add(key)
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i))
-    return out[:80]
+    return out[:MAX_CANDIDATES]
 
 
 def _clean_sentence(sentence: str) -> str:
@@ -165,22 +183,24 @@ def _clean_sentence(sentence: str) -> str:
     s = re.sub(r"^#+\s*", "", s)
     s = s.replace("**", "").replace("__", "")
     s = re.sub(r"\s*\|\s*", " | ", s).strip(" |")
+    s = re.sub(r"^-{3,}$", "", s)
     return " ".join(s.split())[:600]
 
 
 def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieval, embedder: Embedder,
-                      idf: dict[str, float]) -> None:
+                      terms: TermStats) -> None:
     if not cands:
         return
-    q_terms = {_stem(t): idf.get(t, 1.0) for t in content_words(question)}
+    q_terms = {_stem(t): w for t, w in terms.weights(content_words(question)).items()}
     total = sum(q_terms.values()) or 1.0
     numeric = bool(_NUMERIC_Q.search(question))
     qvec = retrieval.query_vector
     if qvec is None:
         qvec = embedder.encode([question])[0]
-    vecs = embedder.encode([c.text for c in cands])
+    scored = [c for c in cands if len(c.text.split()) >= 3]
+    vecs = embedder.encode([c.text for c in scored])
     cos = vecs @ qvec
-    for c, sim in zip(cands, cos):
+    for c, sim in zip(scored, cos):
         stems = {_stem(w) for w in words(c.text)}
         c.lexical = sum(w for t, w in q_terms.items() if t in stems) / total
         c.cosine = float(sim)
@@ -188,36 +208,63 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         c.score = 0.5 * c.cosine + 0.35 * c.lexical + 0.15 * prior
         if numeric and re.search(r"\d", c.text):
             c.score += 0.05
+    for c in cands:
+        if c not in scored:
+            c.score = -1.0
+
+
+def _continuation(cands: list[Candidate], index: int) -> list[Candidate]:
+    """The lines that complete a sentence ending with ':' (a list or table that follows it)."""
+    head = cands[index]
+    if not head.text.rstrip().endswith(":"):
+        return []
+    tail: list[Candidate] = []
+    size = 0
+    for nxt in cands[index + 1 :]:
+        if (nxt.doc_rank, nxt.passage_rank) != (head.doc_rank, head.passage_rank) or size > 260 or len(tail) >= 4:
+            break
+        tail.append(nxt)
+        size += len(nxt.text)
+    return tail
 
 
 def _select(cands: list[Candidate]) -> list[Candidate]:
-    ranked = sorted(cands, key=lambda c: -c.score)
-    if not ranked:
+    ranked = sorted(range(len(cands)), key=lambda i: -cands[i].score)
+    if not ranked or cands[ranked[0]].score < 0:
         return []
-    best = ranked[0].score
+    best = cands[ranked[0]].score
     chosen: list[Candidate] = []
     size = 0
-    for c in ranked:
-        if len(chosen) >= MAX_SENTENCES or (chosen and c.score < best - 0.25):
+    for i in ranked:
+        c = cands[i]
+        if len(chosen) >= MAX_SENTENCES or c.score < best - 0.3 or c.score < 0:
             break
-        if chosen and size + len(c.text) > TARGET_ANSWER_CHARS:
+        if c in chosen:
             continue
-        chosen.append(c)
-        size += len(c.text) + 6
+        unit = [c] + [t for t in _continuation(cands, i) if t not in chosen]
+        unit_size = sum(len(u.text) + 6 for u in unit)
+        if chosen and size + unit_size > TARGET_ANSWER_CHARS:
+            continue
+        chosen.extend(unit)
+        size += unit_size
     return sorted(chosen, key=lambda c: (c.doc_rank, c.order))
 
 
 def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: list[Candidate],
-                   idf: dict[str, float]) -> None:
+                   terms: TermStats) -> None:
     q_terms = content_words(question)
     top_text = " ".join(p.text + " " + p.section + " " + d.title for d in retrieval.documents[:3] for p in d.passages)
     stems = {_stem(w) for w in words(top_text)}
-    weights = {t: idf.get(t, 1.0) for t in q_terms}
+    weights = terms.weights(q_terms)
     total = sum(weights.values()) or 1.0
     ev.coverage = sum(w for t, w in weights.items() if _stem(t) in stems) / total
     # Rare terms (high idf) that none of the retrieved text holds: the knowledge base likely lacks the answer.
-    rare = [t for t, w in weights.items() if w >= 5.5]
+    # "Rare" = in at most RARE_DF chunks of the whole knowledge base.
+    rare = [t for t in q_terms if terms.df.get(t, 0) <= RARE_DF]
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
+    ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
+    ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
+                         and _stem(t) not in stems and t not in top_text.lower())
     ev.top_cosine = retrieval.top_cosine
     ev.best_sentence_cosine = max((c.cosine for c in cands), default=0.0)
     ev.protocol_match = not retrieval.protocols or any(
@@ -228,21 +275,28 @@ def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: lis
         "sentence_cosine": round(ev.best_sentence_cosine, 4),
         "coverage": round(ev.coverage, 4),
         "rare_missing": ev.rare_missing,
+        "unknown_terms": ev.unknown_terms,
+        "unknown_ids": ev.unknown_ids,
         "agreement": round(ev.agreement, 4),
         "best_lexical": round(max((c.lexical for c in cands), default=0.0), 4),
     }
 
 
 def confidence_from(ev: Evidence) -> float:
-    """Map retrieval evidence to 0-1 (logistic over a few interpretable features)."""
+    """Map retrieval evidence to 0-1: a logistic over interpretable features (weights set on the dev set).
+
+    Similarity of the question to the best passages and sentences, and how much of the question the
+    retrieved text covers, raise it; identifiers (AEP-77, B200) or several rare terms of the question that
+    the retrieved text never mentions lower it sharply: the knowledge base is then likely not to hold it.
+    """
     z = (
-        -6.0
-        + 6.0 * ev.top_cosine
+        -5.5
+        + 5.0 * ev.top_cosine
         + 3.0 * ev.best_sentence_cosine
-        + 3.0 * ev.coverage
-        + 1.0 * ev.agreement
-        - 1.5 * ev.rare_missing
-        - (1.0 if not ev.protocol_match else 0.0)
+        + 2.0 * ev.coverage
+        - 4.0 * ev.unknown_ids
+        - 3.0 * max(0, ev.rare_missing - 1)
+        - 1.0 * max(0, ev.unknown_terms - 1)
     )
     return 1.0 / (1.0 + math.exp(-z))
 

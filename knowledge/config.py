@@ -61,7 +61,7 @@ class Settings:
     db_path: Path = field(default_factory=default_db_path)
     embedder: str = "auto"  # auto | onnx | torch | hash (hash: tests only, no model)
     # Answering
-    decline_threshold: float = 0.5
+    decline_threshold: float = 0.3  # calibrated on shared/eval/dev.jsonl (see README, Evaluation)
     # Optional LLM synthesis (OpenAI-compatible chat endpoint); off unless both are set.
     llm_url: str = ""
     llm_model: str = ""

@@ -107,12 +107,12 @@ def get_embedder(kind: str = "auto") -> Embedder:
                 _shared[kind] = HashEmbedder()
             elif kind == "torch":
                 _shared[kind] = TorchEmbedder()
-            elif kind == "onnx":
+            elif kind in ("onnx", "onnx-int8"):
                 from knowledge.embed_onnx import OnnxEmbedder
 
-                _shared[kind] = OnnxEmbedder()
+                _shared[kind] = OnnxEmbedder(quantized=kind == "onnx-int8")
             else:
-                raise ValueError(f"unknown embedder {kind!r} (auto, onnx, torch or hash)")
+                raise ValueError(f"unknown embedder {kind!r} (auto, onnx, onnx-int8, torch or hash)")
         return _shared[kind]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import threading
 import time
@@ -18,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from knowledge.answer import Composed, compose, decline_text, is_opinion_question
+from knowledge.answer import TermStats, compose, is_opinion_question
 from knowledge.config import Settings, load_settings
 from knowledge.embed import Embedder, get_embedder
 from knowledge.errors import BadInputError, NotFoundError
@@ -50,8 +49,9 @@ class Engine:
         self.store = store or Store(self.settings.db_path)
         self.embedder = embedder or get_embedder(self.settings.embedder)
         self.retriever = Retriever(self.store, self.embedder)
-        self._idf_cache: dict[str, float] = {}
-        self._idf_generation = -1
+        self._df_cache: dict[str, int] = {}
+        self._df_generation = -1
+        self._chunk_total = 0
         self._registry: Registry | None = None
         self._registry_generation = -1
         self._lock = threading.Lock()
@@ -87,7 +87,7 @@ class Engine:
             answer = metric["answer"]
         else:
             retrieval = self.retriever.search(question, self.registry, k=k, mode=retriever, protocol=proto)
-            composed = compose(question, retrieval, self.embedder, self._idf(question),
+            composed = compose(question, retrieval, self.embedder, self._term_stats(question),
                                self.settings.decline_threshold)
             answer = Answer(
                 question=question,
@@ -146,24 +146,22 @@ class Engine:
             answer.answer = text
         return answer
 
-    def _idf(self, question: str) -> dict[str, float]:
-        """Inverse document frequency (over chunks) of the question's terms, stem-aware via FTS5."""
+    def _term_stats(self, question: str) -> TermStats:
+        """How many chunks hold each question term (stem-aware, via FTS5), cached per KB generation."""
         generation = self.store.generation()
-        if generation != self._idf_generation:
-            self._idf_cache, self._idf_generation = {}, generation
+        if generation != self._df_generation:
+            self._df_cache, self._df_generation = {}, generation
+            self._chunk_total = self.store.conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 0
         terms = content_words(question)[:32]
-        missing = [t for t in terms if t not in self._idf_cache]
-        if missing:
-            total = self.store.conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 1
-            for term in missing:
+        for term in terms:
+            if term not in self._df_cache:
                 try:
-                    df = self.store.conn.execute(
+                    self._df_cache[term] = self.store.conn.execute(
                         "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", ('"' + term.replace('"', '""') + '"',)
                     ).fetchone()[0]
-                except Exception:
-                    df = 0
-                self._idf_cache[term] = math.log((total + 1) / (df + 1)) + 1.0
-        return {t: self._idf_cache[t] for t in terms}
+                except Exception:  # a term FTS5 cannot parse counts as unknown
+                    self._df_cache[term] = 0
+        return TermStats({t: self._df_cache[t] for t in terms}, self._chunk_total)
 
     def _record_answer(self, answer: Answer, asker: str) -> str:
         answer_id = uuid.uuid4().hex[:16]

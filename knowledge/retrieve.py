@@ -161,8 +161,10 @@ class Retriever:
         dense_hits: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
             bm25_hits = self.bm25(terms, wanted)
+        # The query vector is computed in every mode: answering and confidence use it; only hybrid and
+        # dense rank with it, so the bm25 baseline stays a pure BM25 ranking.
+        vector = self.embedder.encode([question])[0]
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.encode([question])[0]
             dense_hits = self.dense(vector, wanted)
 
         scores: dict[int, float] = {}
@@ -182,6 +184,7 @@ class Retriever:
             if named and not protocol and p.protocol not in named and p.protocol != "all":
                 p.score *= OTHER_PROTOCOL_FACTOR
         documents = _group(passages, k, passages_per_doc)
+        self._fill_cosines(documents, vector)
         top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
         top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}
         chosen = {d.document_id for d in documents}
@@ -193,10 +196,21 @@ class Retriever:
             protocols=[protocol] if protocol else named,
             documents=documents,
             query_vector=vector,
-            top_cosine=max((c for _, c in dense_hits), default=0.0),
+            top_cosine=max((p.cosine for d in documents[:3] for p in d.passages), default=0.0),
             top_bm25=max((s for _, s in bm25_hits), default=0.0),
             agreement=agreement,
         )
+
+    def _fill_cosines(self, documents: list[DocumentHit], vector: np.ndarray) -> None:
+        """Cosine of the question with each kept passage, whatever ranked it."""
+        index = self.index.ensure(self.store)
+        if not len(index.chunk_ids):
+            return
+        for doc in documents:
+            for p in doc.passages:
+                row = int(np.searchsorted(index.chunk_ids, p.chunk_id))
+                if row < len(index.chunk_ids) and index.chunk_ids[row] == p.chunk_id:
+                    p.cosine = float(index.matrix[row] @ vector)
 
     @staticmethod
     def _doc_of(chunk_id: int, passages: list[Passage]) -> int | None:

@@ -41,7 +41,30 @@ _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*`#\-])")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split a passage into sentences; list items, table rows and headings count as their own lines."""
+    """Split a passage into sentences; list items, table rows, headings and code lines stand alone."""
+    out: list[str] = []
+    in_code = False
+    prose: list[str] = []
+
+    def flush() -> None:
+        out.extend(_prose_sentences("\n".join(prose)))
+        prose.clear()
+
+    for raw in (text or "").splitlines():
+        if raw.strip().startswith(("```", "~~~")):
+            flush()
+            in_code = not in_code
+            continue
+        if in_code:
+            if raw.strip():
+                out.append(" ".join(raw.split()))
+            continue
+        prose.append(raw)
+    flush()
+    return out
+
+
+def _prose_sentences(text: str) -> list[str]:
     out: list[str] = []
     for line in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.)]\s|\||#))", text or ""):
         line = " ".join(line.split())
