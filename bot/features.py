@@ -1,4 +1,5 @@
-"""Calls into engine parts written elsewhere (metrics, scoring, compare), imported lazily.
+"""Calls into engine parts written elsewhere (metrics, scoring, compare), imported lazily; shared by the
+Discord cogs and the console chat.
 
 When a part is missing or fails, the caller gets `NotAvailableError` with a short message; the trace goes
 to the log, never to the user.
@@ -12,10 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.discord_bot.errors import NotAvailableError
 from knowledge.errors import ComputeDeskError
 
 log = logging.getLogger(__name__)
+
+
+class NotAvailableError(ComputeDeskError):
+    """A feature whose engine part is not installed yet or failed (compare, metrics, score)."""
 
 
 def _import(module: str, name: str, feature: str) -> Any:

@@ -18,10 +18,6 @@ log = logging.getLogger(__name__)
 GENERIC = "Something went wrong on my side and it has been logged. Please try again in a moment."
 
 
-class NotAvailableError(ComputeDeskError):
-    """A feature whose engine part is not installed or failed (compare, metrics, score)."""
-
-
 def user_message(error: BaseException) -> tuple[str, bool]:
     """The message to show for `error`, and whether it was expected (False: log the trace)."""
     if isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)) and error.__cause__:

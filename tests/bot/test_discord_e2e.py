@@ -158,7 +158,7 @@ def test_kb_add_attachment_accepted_and_wrong_type_or_size_refused(engine):
 def test_feedback_button_is_stored_and_more_sources_shows_passages(engine):
     async def scenario():
         async with running_bot(engine) as r:
-            rec = await r.fake.slash("ask", [opt("question", "How do Akash providers win deployments?")])
+            rec = await r.fake.slash("ask", [opt("question", "How do Akash providers bid on deployments?")])
             await r.fake.wait_for(lambda: rec.answered, what="the answer")
             message = rec.followups[0]
             ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
@@ -224,7 +224,7 @@ def test_reconnect_after_the_gateway_drops_resumes_and_keeps_answering(engine):
             await r.fake.wait_connected(timeout=15)
             await r.fake.wait_for(lambda: r.fake.resumes == 1, what="a RESUME")
             await r.fake.wait_for(lambda: rec.answered, what="the replayed /ask")
-            rec2 = await r.fake.slash("ask", [opt("question", "How do Akash providers win deployments?")])
+            rec2 = await r.fake.slash("ask", [opt("question", "How do Akash providers bid on deployments?")])
             await r.fake.wait_for(lambda: rec2.answered, what="an /ask after the reconnect")
             assert r.fake.identifies == 1  # resumed, not re-identified
             assert not r.fake.violations

@@ -54,7 +54,7 @@ def test_mention_answers_opens_a_thread_and_follow_ups_keep_its_protocol(engine)
 def test_dm_is_a_question(engine):
     async def scenario():
         async with running_bot(engine) as r:
-            msg = await r.fake.user_message("how do akash providers win deployments?", dm=True)
+            msg = await r.fake.user_message("how do akash providers bid on deployments?", dm=True)
             channel = msg["channel_id"]
             await r.fake.wait_for(lambda: r.fake.replies_in(channel), what="the DM answer")
             assert "reverse auction" in r.fake.replies_in(channel)[0]["embeds"][0]["description"]

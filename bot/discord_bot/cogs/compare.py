@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import checks, render
-from bot.discord_bot.cogs import _optional
+from bot import features
 from knowledge.errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Compare(commands.Cog):
     async def compare(self, interaction: discord.Interaction, protocols: str) -> None:
         ids = parse_protocols(protocols)
         await interaction.response.defer(thinking=True)
-        data, chart = await self.bot.run_engine(_optional.compare, self.bot.engine, ids)
+        data, chart = await self.bot.run_engine(features.compare, self.bot.engine, ids)
         embed = render.compare_embed(data)
         if chart is not None:
             embed.set_image(url="attachment://compare.png")

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import checks, render
-from bot.discord_bot.cogs import _optional
+from bot import features
 from bot.discord_bot.cogs._common import protocol_autocomplete
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class Metrics(commands.Cog):
     @checks.cooldown()
     async def metrics(self, interaction: discord.Interaction, protocol: str) -> None:
         await interaction.response.defer(thinking=True)
-        values = await self.bot.run_engine(_optional.current_metrics, self.bot.engine, protocol)
+        values = await self.bot.run_engine(features.current_metrics, self.bot.engine, protocol)
         await interaction.followup.send(embed=render.metrics_embed(protocol, values))
 
     @app_commands.command(name="score", description="Usage-vs-speculation score: label, factors, confidence, chart")
@@ -38,7 +38,7 @@ class Metrics(commands.Cog):
     @checks.cooldown()
     async def score(self, interaction: discord.Interaction, protocol: str) -> None:
         await interaction.response.defer(thinking=True)
-        data, chart = await self.bot.run_engine(_optional.score, self.bot.engine, protocol)
+        data, chart = await self.bot.run_engine(features.score, self.bot.engine, protocol)
         embed = render.score_embed(protocol, data)
         if chart is not None:
             embed.set_image(url="attachment://score.png")
