@@ -79,7 +79,7 @@ def test_html_is_reduced_to_main_text_with_title(server):
     assert doc.content_type == "text/html"
     assert doc.title == "Akash Leases Explained"
     assert "escrow pays the provider continuously" in doc.text
-    assert "Closing a lease" in doc.text
+    assert "## Closing a lease" in doc.text  # headings kept as markdown
     assert "Cookie settings" not in doc.text and "Pricing" not in doc.text
     assert doc.data == ARTICLE
 
