@@ -131,8 +131,8 @@ def test_connection_is_pinned_to_the_checked_address(server, fake_dns):
 
 
 def test_proxy_environment_is_ignored(server, monkeypatch):
-    monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.1:3128")
-    monkeypatch.setenv("ALL_PROXY", "http://10.0.0.1:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
     server.route("/x.txt", body=b"direct")
     assert fetch_url(server.url("/x.txt"), _settings()).text == "direct"
 
@@ -338,3 +338,19 @@ def test_an_empty_body_is_refused(server):
     server.route("/empty.txt", body=b"")
     with pytest.raises(IngestError, match="empty response"):
         fetch_url(server.url("/empty.txt"), _settings())
+
+
+def test_https_requests_connect_to_the_checked_ip_with_the_name_as_host_and_sni():
+    """No TLS server here, so the pinned request itself is checked: IP in the URL, the name in Host and SNI."""
+    import ipaddress
+
+    import httpx
+
+    from knowledge.fetch import _Target, pinned_request
+
+    target = _Target("https://docs.example:8443/a?b=1", "https", "docs.example", 8443, ())
+    with httpx.Client() as client:
+        request = pinned_request(client, target, ipaddress.ip_address("2606:4700::1"))
+    assert str(request.url) == "https://[2606:4700::1]:8443/a?b=1"
+    assert request.headers["host"] == "docs.example:8443"
+    assert request.extensions["sni_hostname"] == "docs.example"
