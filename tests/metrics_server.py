@@ -1,0 +1,150 @@
+"""A fake of the public metrics APIs on 127.0.0.1 (ephemeral port, background thread), serving the
+fixtures in tests/fixtures/metrics. Each path can be told to answer, per request in turn:
+"ok", "429" (with Retry-After), "503", "500", "slow" (sleep past the client's timeout), "malformed"
+(broken JSON) or "shape" (valid JSON of the wrong shape). Requests are counted per path."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
+
+
+def fixture(name: str) -> object:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+class MetricsServer:
+    """State shared with the handler: scripted modes per path, request counts and headers seen."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.modes: dict[str, deque[str]] = defaultdict(deque)
+        self.default_mode: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+        self.headers: list[dict[str, str]] = []
+        self.retry_after = "1"
+        self.slow_s = 1.0
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def base_urls(self) -> str:
+        """The `metrics_base_urls` setting that points every source here."""
+        return ",".join(f"{name}={self.base}" for name in ("coingecko", "akash_console", "defillama", "taostats"))
+
+    def script(self, path: str, *modes: str, then: str | None = None) -> None:
+        """Answer the next requests to `path` with `modes` in turn, then `then` (default: keep as is)."""
+        with self.lock:
+            self.modes[path].extend(modes)
+            if then is not None:
+                self.default_mode[path] = then
+
+    def down(self, path: str = "*", mode: str = "500") -> None:
+        """Every later request to `path` ('*' for all) answers `mode`."""
+        with self.lock:
+            self.default_mode[path] = mode
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def _mode(self, path: str) -> str:
+        with self.lock:
+            self.counts[path] += 1
+            if self.modes[path]:
+                return self.modes[path].popleft()
+            return self.default_mode.get(path, self.default_mode.get("*", "ok"))
+
+
+def _body(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, object]:
+    """The fixture for a request, or (404, ...)."""
+    ids = (query.get("ids") or [""])[0].split(",")
+    if path == "/coins/markets":
+        return 200, [row for row in fixture("coingecko_markets.json") if row["id"] in ids]
+    if path == "/simple/price":
+        data = fixture("coingecko_simple_price.json")
+        return 200, {k: v for k, v in data.items() if k in ids}
+    if path.startswith("/coins/") and path.endswith("/market_chart"):
+        name = f"coingecko_market_chart_{path.split('/')[2]}.json"
+        return (200, fixture(name)) if (FIXTURES / name).exists() else (404, {"error": "coin not found"})
+    if path == "/v1/dashboard-data":
+        return 200, fixture("akash_dashboard.json")
+    if path.startswith("/v1/graph-data/"):
+        name = f"akash_graph_{path.rsplit('/', 1)[1]}.json"
+        return (200, fixture(name)) if (FIXTURES / name).exists() else (404, {"error": "not found"})
+    if path.startswith("/summary/fees/"):
+        name = f"defillama_{path.rsplit('/', 1)[1]}_{(query.get('dataType') or ['dailyFees'])[0]}.json"
+        return (200, fixture(name)) if (FIXTURES / name).exists() else (404, {"message": "protocol not found"})
+    if path == "/api/stats/latest/v1":
+        if not headers.get("authorization"):
+            return 401, {"message": "unauthorized"}
+        return 200, fixture("taostats_stats_latest.json")
+    return 404, {"error": "not found"}
+
+
+def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            parts = urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            server.headers.append({"path": parts.path, **headers})
+            mode = server._mode(parts.path)
+            status, body = _body(parts.path, parse_qs(parts.query), headers)
+            extra: dict[str, str] = {}
+            raw = json.dumps(body).encode()
+            if mode in {"429", "503"}:
+                status, raw, extra = int(mode), b'{"status": {"error_code": 429}}', {"Retry-After": server.retry_after}
+            elif mode == "500":
+                status, raw = 500, b'{"error": "internal"}'
+            elif mode == "slow":
+                server.stop.wait(server.slow_s)
+            elif mode == "malformed":
+                raw = raw[: max(1, len(raw) // 2)]  # truncated JSON
+            elif mode == "shape":
+                raw = json.dumps({"status": "ok", "data": None} if isinstance(body, list) else [1, 2, 3]).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def metrics_server() -> Iterator[MetricsServer]:
+    """Run a MetricsServer for the duration of the block."""
+    state = MetricsServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    httpd.block_on_close = False
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
