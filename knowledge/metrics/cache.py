@@ -92,7 +92,8 @@ def last_failure(store: "Store", source: str, key: str) -> tuple[str, float] | N
 
 
 def peek(store: "Store", source: str, key: str, ttl_s: float, now: float | None = None) -> CacheEntry:
-    """The cached entry without any request: fresh within the TTL, else stale; unavailable when absent."""
+    """The cached entry without any request: fresh within the TTL (and no failed refresh since), else stale;
+    unavailable when absent."""
     now = time.time() if now is None else now
     got = read(store, source, key)
     failure = last_failure(store, source, key)
@@ -101,7 +102,8 @@ def peek(store: "Store", source: str, key: str, ttl_s: float, now: float | None 
         return CacheEntry(source, key, None, None, "unavailable", error=error or "nothing cached yet")
     payload, fetched_at = got
     age = max(0.0, now - fetched_at)
-    return CacheEntry(source, key, payload, fetched_at, "fresh" if age <= ttl_s else "stale", age, error)
+    fresh = age <= ttl_s and failure is None  # a failed refresh since the last good one: stale too
+    return CacheEntry(source, key, payload, fetched_at, "fresh" if fresh else "stale", age, error)
 
 
 async def get_or_fetch(
