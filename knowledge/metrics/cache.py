@@ -99,7 +99,7 @@ def peek(store: "Store", source: str, key: str, ttl_s: float, now: float | None 
     failure = last_failure(store, source, key)
     error = failure[0] if failure else ""
     if got is None:
-        return CacheEntry(source, key, None, None, "unavailable", error=error or "nothing cached yet")
+        return CacheEntry(source, key, None, None, "unavailable", error=error)
     payload, fetched_at = got
     age = max(0.0, now - fetched_at)
     fresh = age <= ttl_s and failure is None  # a failed refresh since the last good one: stale too

@@ -216,7 +216,7 @@ def answer_metric_question(store: "Store", registry: "Registry", query: MetricQu
             continue
         if not value.available:
             why = value.note or value.status
-            missing.append(f"{protocol.name}'s {label} is not available right now ({value.value}: {why}).")
+            missing.append(f"{protocol.name}'s {label} is not available right now ({why}).")
             continue
         rank = len(sources) + 1
         sources.append(Source(
