@@ -137,7 +137,7 @@ def _day_score(day: F.DayFactors | None) -> float | None:
 
 
 def _explain(day: F.DayFactors) -> list[Factor]:
-    pts = {k: round(-v, 1) for k, v in day.points.items()}
+    pts = {k: round(-v, 1) + 0.0 for k, v in day.points.items()}  # + 0.0 turns -0.0 into 0.0
 
     def fmt(x: float, spec: str = ".2f") -> str:
         return format(x, spec) if np.isfinite(x) else "n/a"
