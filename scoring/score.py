@@ -4,6 +4,14 @@ Score = 100 minus the points four factors take off (see factors.WEIGHTS):
 valuation gap 35, explosiveness 25, momentum divergence 25, turnover 15.
 Labels: >= 65 usage-backed, 40-65 mixed, 20-40 speculative, < 20 speculative-extreme.
 The first WARMUP (90) calendar days have no score; each day uses only rows up to that day.
+
+Method (all on 7-day means, logs): the valuation gap is log market cap minus a Theil-Sen log-log fit on
+usage over days older than 30 (shrunk to elasticity 1 when usage barely moved), evaluated at a generous
+elasticity (fit + 0.5, at least 2 while usage grows) so steep adoption is not called a premium;
+explosiveness is the backward sup-ADF (Phillips-Shi-Yu) of that gap, counted only while the gap is
+abnormal; momentum divergence is the 30-day market-cap return minus what usage returns explain;
+turnover is volume/market cap against its own past median. Each factor's points ramp linearly from a
+noise threshold learned from the past. Contributions are reported as negative points.
 """
 
 from __future__ import annotations
