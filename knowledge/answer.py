@@ -19,10 +19,10 @@ from knowledge.retrieve import DocumentHit, Retrieval
 from knowledge.text import content_words, split_sentences, words
 
 MAX_ANSWER_CHARS = 1000
-TARGET_ANSWER_CHARS = 900
-MAX_SENTENCES = 8
-SENTENCE_DOCS = 3  # sentences are drawn from this many top documents
-MAX_CANDIDATES = 60
+TARGET_ANSWER_CHARS = 940
+MAX_SENTENCES = 10
+SENTENCE_DOCS = 5  # sentences are drawn from this many top documents
+MAX_CANDIDATES = 90
 RARE_DF = 5
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
@@ -38,6 +38,10 @@ _NUMERIC_Q = re.compile(
     r"when|max(imum)?|min(imum)?|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
     re.I,
 )
+
+
+# A sentence that announces what follows ("... the following attributes.", "as follows") is useless alone.
+_INTRODUCES = re.compile(r"\b(the following|as follows|below)\b[^.]{0,40}[.:]?$", re.I)
 
 
 @dataclass
@@ -187,13 +191,29 @@ def _clean_sentence(sentence: str) -> str:
     return " ".join(s.split())[:600]
 
 
+# What a question asks for, and what a sentence that answers it tends to contain.
+_ASKS = [
+    (re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b|\bgo(es|ing)? live\b", re.I),
+     re.compile(r"\b(19|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.I)),
+    (re.compile(r"\bwhy\b|\bprotect|\bpurpose\b|\breason\b|\bbother\b", re.I),
+     re.compile(r"\b(because|due to|in order to|so that|designed to|to (prevent|avoid|solve|protect|ensure|reduce)|"
+                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I)),
+    (re.compile(r"\bwho\b|\bwhich (company|team|client|tool|project)\b|\bwhat tool\b|\bother tool\b", re.I),
+     re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[ .][A-Z][a-zA-Z0-9]+)*\b.*\b(is|was|by|using|use|via|through)\b|"
+                r"\.(io|net|js|org)\b", re.I)),
+    (_NUMERIC_Q, re.compile(r"\d")),
+]
+
+
 def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieval, embedder: Embedder,
                       terms: TermStats) -> None:
+    """Score sentences: similarity to the question, its (rarer) terms, new information, what it asks for."""
     if not cands:
         return
-    q_terms = {_stem(t): w for t, w in terms.weights(content_words(question)).items()}
+    q_words = content_words(question)
+    q_terms = {_stem(t): w for t, w in terms.weights(q_words).items()}
     total = sum(q_terms.values()) or 1.0
-    numeric = bool(_NUMERIC_Q.search(question))
+    wants = [answer_re for ask_re, answer_re in _ASKS if ask_re.search(question)]
     qvec = retrieval.query_vector
     if qvec is None:
         qvec = embedder.encode([question])[0]
@@ -201,34 +221,41 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     vecs = embedder.encode([c.text for c in scored])
     cos = vecs @ qvec
     for c, sim in zip(scored, cos):
-        stems = {_stem(w) for w in words(c.text)}
+        sentence_stems = [_stem(w) for w in content_words(c.text)]
+        stems = set(sentence_stems)
         c.lexical = sum(w for t, w in q_terms.items() if t in stems) / total
         c.cosine = float(sim)
-        prior = 1.0 / (1 + c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.8)
-        c.score = 0.5 * c.cosine + 0.35 * c.lexical + 0.15 * prior
-        if numeric and re.search(r"\d", c.text):
-            c.score += 0.05
+        # A sentence that only restates the question carries no answer: reward words the question lacks.
+        novelty = len([w for w in sentence_stems if w not in q_terms]) / max(1, len(sentence_stems))
+        prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
+        c.score = 0.45 * c.cosine + 0.3 * c.lexical + 0.1 * prior + 0.1 * min(novelty, 0.8)
+        if any(r.search(c.text) for r in wants):
+            c.score += 0.06
     for c in cands:
         if c not in scored:
             c.score = -1.0
 
 
-def _continuation(cands: list[Candidate], index: int) -> list[Candidate]:
-    """The lines that complete a sentence ending with ':' (a list or table that follows it)."""
+def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
+    """The sentence with the lines that complete it: what follows a ':' or 'the following', else the next
+    sentence of the same passage, so an answer reads as a short excerpt rather than scattered lines."""
     head = cands[index]
-    if not head.text.rstrip().endswith(":"):
-        return []
-    tail: list[Candidate] = []
-    size = 0
+    unit = [head]
+    size = len(head.text)
+    announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))
+    limit = 4 if announces else 1
     for nxt in cands[index + 1 :]:
-        if (nxt.doc_rank, nxt.passage_rank) != (head.doc_rank, head.passage_rank) or size > 260 or len(tail) >= 4:
+        if (nxt.doc_rank, nxt.passage_rank) != (head.doc_rank, head.passage_rank) or len(unit) > limit:
             break
-        tail.append(nxt)
-        size += len(nxt.text)
-    return tail
+        if size + len(nxt.text) > budget:
+            break
+        unit.append(nxt)
+        size += len(nxt.text) + 6
+    return unit
 
 
 def _select(cands: list[Candidate]) -> list[Candidate]:
+    """Best sentences with their windows, best first, until the answer budget is used."""
     ranked = sorted(range(len(cands)), key=lambda i: -cands[i].score)
     if not ranked or cands[ranked[0]].score < 0:
         return []
@@ -241,13 +268,16 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
             break
         if c in chosen:
             continue
-        unit = [c] + [t for t in _continuation(cands, i) if t not in chosen]
+        unit = [u for u in _window(cands, i, 380) if u not in chosen]
         unit_size = sum(len(u.text) + 6 for u in unit)
         if chosen and size + unit_size > TARGET_ANSWER_CHARS:
-            continue
+            unit = [c]
+            unit_size = len(c.text) + 6
+            if size + unit_size > TARGET_ANSWER_CHARS:
+                continue
         chosen.extend(unit)
         size += unit_size
-    return sorted(chosen, key=lambda c: (c.doc_rank, c.order))
+    return sorted(chosen, key=lambda c: (c.doc_rank, c.passage_rank, c.order))
 
 
 def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: list[Candidate],

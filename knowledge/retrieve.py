@@ -148,7 +148,7 @@ class Retriever:
         k: int = 5,
         mode: str = "hybrid",
         protocol: str | None = None,
-        passages_per_doc: int = 3,
+        passages_per_doc: int = 4,
     ) -> Retrieval:
         """Rank documents for a question; `protocol` filters strictly, a named protocol only boosts."""
         if mode not in MODES:
@@ -183,7 +183,8 @@ class Retriever:
             p.score = scores[p.chunk_id]
             if named and not protocol and p.protocol not in named and p.protocol != "all":
                 p.score *= OTHER_PROTOCOL_FACTOR
-        documents = _group(passages, k, passages_per_doc)
+        documents = _group(passages, k, passages_per_doc, leaders=[
+            self._doc_of(hits[0][0], passages) for hits in (bm25_hits, dense_hits) if hits])
         self._fill_cosines(documents, vector)
         top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
         top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}
@@ -234,8 +235,12 @@ class Retriever:
         return out
 
 
-def _group(passages: list[Passage], k: int, per_doc: int) -> list[DocumentHit]:
-    """Document-level ranking: a document scores its best passage plus a little for a second one."""
+def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | None] = ()) -> list[DocumentHit]:
+    """Document-level ranking: a document scores its best passage plus a little for a second one.
+
+    `leaders` are the documents each single ranking put first: fusion alone can push a document that only
+    one ranking found (a pure paraphrase, or an exact rare term) below the cut, so each keeps a place in k.
+    """
     by_doc: dict[int, list[Passage]] = {}
     for p in sorted(passages, key=lambda p: -p.score):
         by_doc.setdefault(p.document_id, []).append(p)
@@ -245,4 +250,14 @@ def _group(passages: list[Passage], k: int, per_doc: int) -> list[DocumentHit]:
         score = best.score + (0.25 * items[1].score if len(items) > 1 else 0.0)
         docs.append(DocumentHit(doc_id, best.key, best.protocol, best.title, best.url, best.date, score, items[:per_doc]))
     docs.sort(key=lambda d: -d.score)
-    return docs[:k]
+    top = docs[:k]
+    for leader in dict.fromkeys(x for x in leaders if x is not None):
+        if k >= 3 and leader not in {d.document_id for d in top}:
+            doc = next((d for d in docs if d.document_id == leader), None)
+            if doc is not None:
+                top = top[: k - 1] + [doc] if len(top) >= k else top + [doc]
+                # keep it below the fused leaders but inside the cut
+                top.sort(key=lambda d: -d.score)
+                if doc not in top[:k]:
+                    top = top[: k - 1] + [doc]
+    return top[:k]

@@ -242,7 +242,7 @@ class Store:
                 "ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value",
                 (scope, key, json.dumps(value)),
             )
-            self.audit(conn, actor, "setting", "", scope=scope, key=key, value=value)
+            self.audit(conn, actor, "setting", "", scope=scope, setting=key, value=value)
 
     # -- health ------------------------------------------------------------------------------------
     def integrity_ok(self) -> bool:
