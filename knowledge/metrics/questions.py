@@ -73,10 +73,12 @@ _DOC_INTENT = re.compile(
     r"|\bfee (?:structure|model|rate)\b|\btake rate\b|\bhow (?:are|is) .* fees?\b|\bwhat fees?\b"
 )
 _FIGURE_CUE = re.compile(
-    r"^(?:what(?:'s|s| is| are| was| were)?|how (?:much|many|big|large|high|low)|current|latest|today|now|show|"
+    r"^(?:what(?:'s|s| is| are| was| were)|how (?:much|many|big|large|high|low)|current|latest|today|now|show|"
     r"tell me|give me|get)\b|\b(?:current|currently|latest|right now|today|now|this (?:week|month)|last \d+ "
     r"(?:days?|hours?)|past (?:week|month|day|24 ?h)|24 ?h|7 ?d|30 ?d|so far|as of)\b"
 )
+_QUESTION_WORD = re.compile(r"^(?:does|do|did|is|are|was|were|can|could|will|would|should|has|have|how|why|when|"
+                            r"where|who|which|what|if|so|and|but|i|my)\b")
 _WHY = re.compile(r"\bwhy\b|\bwhat (?:caused|drove|explains)\b|\bafter (?:the )?mainnet\b|\bbecause of\b|\bdue to\b")
 _PERIODS = [("24h", re.compile(r"\b(?:24 ?h(?:ours?)?|today|daily|per day|a day|yesterday|last day|one day)\b")),
             ("7d", re.compile(r"\b(?:week(?:ly)?|7 ?d(?:ays?)?|seven days)\b")),
@@ -129,8 +131,8 @@ def detect_metric_question(question: str, registry: "Registry") -> MetricQuery |
     needs_docs = bool(_WHY.search(text))
     if not needs_docs and _DOC_INTENT.search(text):
         return None
-    if not needs_docs and not _FIGURE_CUE.search(text) and len(text.split()) > 6:
-        return None
+    if not needs_docs and not _FIGURE_CUE.search(text) and (len(text.split()) > 6 or _QUESTION_WORD.match(text)):
+        return None  # only terse "TAO market cap?" style questions pass without a figure cue
     protocols = registry.detect(text)
     if not protocols and not re.search(r"\b(?:the|its|their|current|currently|latest|today|now)\b", text):
         return None  # "what is FDV?" asks for a definition, not a figure

@@ -148,6 +148,9 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "how much per hour does a 4090 cost on the Render compute network?",
     "How many subnets can Bittensor have at most?",
     "what values can I put for the GPU interface in my SDL?",
+    "What do Render creators burn for each frame job?",
+    "Does Render burn tokens?",
+    "what do akash providers earn?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
