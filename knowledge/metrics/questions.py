@@ -137,6 +137,8 @@ def detect_metric_question(question: str, registry: "Registry") -> MetricQuery |
     if not protocols and not re.search(r"\b(?:the|its|their|current|currently|latest|today|now)\b", text):
         return None  # "what is FDV?" asks for a definition, not a figure
     period = next((p for p, rx in _PERIODS if rx.search(text)), None)
+    if needs_docs and period is None:
+        period = "30d"  # one figure beside the passages keeps the merged answer short
     metrics: list[str] = []
     for family in families:
         if family in FLOW_FAMILIES:
