@@ -30,7 +30,7 @@ _OPINION = re.compile(
     r"\b(would|should|do|will|could) (you|i|we)\b.*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
     r"|\b(do you think|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
     r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
-    r"|\b(financial advice|good investment|worth buying|buy the dip|undervalued|overvalued)\b.*\?",
+    r"|\b(financial advice|good investment|worth buying|buy the dip)\b",
     re.I,
 )
 _NUMERIC_Q = re.compile(

@@ -78,7 +78,8 @@ class Settings:
     taostats_api_key: str = ""
     dune_api_key: str = ""
     metrics_ttl_s: int = 300
-    metrics_base_urls: str = ""  # tests: "coingecko=http://127.0.0.1:1234,akash=..." overrides API hosts
+    metrics_base_urls: str = ""
+    metrics_on_ask: bool = True  # a metric question may fetch a figure older than the TTL (False: cache only)  # tests: "coingecko=http://127.0.0.1:1234,akash=..." overrides API hosts
     # Discord
     discord_token: str = ""
     discord_guild_id: str = ""
@@ -120,6 +121,7 @@ def load_settings(**overrides: object) -> Settings:
         dune_api_key=_env("DUNE_API_KEY"),
         metrics_ttl_s=_env_int("COMPUTE_DESK_METRICS_TTL", Settings.metrics_ttl_s),
         metrics_base_urls=_env("COMPUTE_DESK_METRICS_BASE_URLS"),
+        metrics_on_ask=_env("COMPUTE_DESK_METRICS_ON_ASK", "1") not in {"0", "false", "no"},
         discord_token=_env("DISCORD_TOKEN"),
         discord_guild_id=_env("DISCORD_GUILD_ID"),
         discord_shards=_env_int("COMPUTE_DESK_SHARDS", 0),

@@ -122,7 +122,9 @@ class Engine:
                 return None
             if protocol and getattr(query, "protocol", None) is None:
                 query.protocol = protocol
-            result = answer_metric_question(self.store, self.registry, query)
+            # Entries within the TTL cost no request; a failing source backs off and stale values are served.
+            result = answer_metric_question(self.store, self.registry, query, settings=self.settings,
+                                            refresh=self.settings.metrics_on_ask)
         except Exception:  # metrics must never break a document answer
             log.exception("metric answer failed")
             return None
@@ -133,6 +135,7 @@ class Engine:
             confidence=0.9 if result.available else 0.0,
             sources=list(result.sources),
             protocol=getattr(query, "protocol", "") or "",
+            metrics=list(getattr(result, "metrics", []) or []),
         )
         return {"answer": answer, "only": not getattr(query, "needs_documents", False)}
 
@@ -148,20 +151,24 @@ class Engine:
 
     def _term_stats(self, question: str) -> TermStats:
         """How many chunks hold each question term (stem-aware, via FTS5), cached per KB generation."""
+        # Reader threads share this cache: work on local references, swap in a new generation's cache whole,
+        # so another thread starting a new generation never empties the dict this one is reading.
         generation = self.store.generation()
+        cache, total = self._df_cache, self._chunk_total
         if generation != self._df_generation:
-            self._df_cache, self._df_generation = {}, generation
-            self._chunk_total = self.store.conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 0
+            cache = {}
+            total = self.store.conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 0
+            self._df_cache, self._chunk_total, self._df_generation = cache, total, generation
         terms = content_words(question)[:32]
         for term in terms:
-            if term not in self._df_cache:
+            if term not in cache:
                 try:
-                    self._df_cache[term] = self.store.conn.execute(
+                    cache[term] = self.store.conn.execute(
                         "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", ('"' + term.replace('"', '""') + '"',)
                     ).fetchone()[0]
                 except Exception:  # a term FTS5 cannot parse counts as unknown
-                    self._df_cache[term] = 0
-        return TermStats({t: self._df_cache[t] for t in terms}, self._chunk_total)
+                    cache[term] = 0
+        return TermStats({t: cache[t] for t in terms}, total)
 
     def _record_answer(self, answer: Answer, asker: str) -> str:
         answer_id = uuid.uuid4().hex[:16]

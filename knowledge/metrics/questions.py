@@ -76,6 +76,8 @@ _FIGURE_CUE = re.compile(
     r"^(?:what(?:'s|s| is| are| was| were)|how (?:much|many|big|large|high|low)|current|latest|today|now|show|"
     r"tell me|give me|get)\b|\b(?:current|currently|latest|right now|today|now|this (?:week|month)|last \d+ "
     r"(?:days?|hours?)|past (?:week|month|day|24 ?h)|24 ?h|7 ?d|30 ?d|so far|as of)\b"
+    # "is RENDER overvalued vs its usage?" asks for the valuation-to-usage figures (P/S, P/F)
+    r"|\b(?:over|under)valued\b(?=.*\b(?:usage|revenue|fees|fundamentals|spend)\b)"
 )
 _QUESTION_WORD = re.compile(r"^(?:does|do|did|is|are|was|were|can|could|will|would|should|has|have|how|why|when|"
                             r"where|who|which|what|if|so|and|but|i|my)\b")
