@@ -83,22 +83,29 @@ class DenseIndex:
         self.protocols = np.zeros(0, dtype=object)
         self.matrix = np.zeros((0, 384), dtype=np.float32)
         self._lock = threading.Lock()
+        self._current: DenseIndex = self
 
     def ensure(self, store: Store) -> "DenseIndex":
+        """The index of the store's current generation: a snapshot that is never changed once returned, so
+        a reader thread never sees the ids of one generation beside the vectors of another."""
         generation = store.generation()
-        if generation == self.generation:
-            return self
+        current = self._current
+        if generation == current.generation:
+            return current
         with self._lock:
-            if generation != self.generation:
+            current = self._current
+            if generation != current.generation:
                 rows = store.conn.execute(
                     "SELECT c.id, d.protocol, e.vector FROM chunks c JOIN documents d ON d.id = c.document_id"
                     " JOIN embeddings e ON e.hash = c.embed_hash WHERE d.status = 'active' ORDER BY c.id"
                 ).fetchall()
-                self.chunk_ids = np.array([r[0] for r in rows], dtype=np.int64)
-                self.protocols = np.array([r[1] for r in rows], dtype=object)
-                self.matrix = blob_to_matrix([r[2] for r in rows])
-                self.generation = generation
-        return self
+                snapshot = DenseIndex()
+                snapshot.chunk_ids = np.array([r[0] for r in rows], dtype=np.int64)
+                snapshot.protocols = np.array([r[1] for r in rows], dtype=object)
+                snapshot.matrix = blob_to_matrix([r[2] for r in rows])
+                snapshot.generation = generation
+                self._current = current = snapshot
+        return current
 
 
 class Retriever:
