@@ -392,7 +392,8 @@ def _merge_metric(metric: Answer, docs: Answer, k: int) -> Answer:
 
 def validate_question(question: str) -> str:
     """A usable question or a clear BadInputError."""
-    text = " ".join((question or "").split())
+    # Lone surrogates (argv bytes that are not UTF-8) cannot be stored or printed: replace them.
+    text = " ".join((question or "").encode("utf-8", "replace").decode("utf-8").split())
     if not text:
         raise BadInputError("the question is empty; ask something like 'how does Akash's take rate work?'")
     if len(text) > MAX_QUESTION_CHARS:

@@ -61,7 +61,10 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     """Text from bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else a detected legacy charset."""
     head = data[:8192]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "decoded as UTF-16"
+        try:
+            return data.decode("utf-16"), "decoded as UTF-16"
+        except UnicodeDecodeError:
+            raise IngestError(name, "starts like UTF-16 text but is not valid UTF-16") from None
     if b"\x00" in head or _control_ratio(head) > 0.10:
         raise IngestError(name, "binary file, not text")
     try:
