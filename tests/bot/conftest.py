@@ -35,6 +35,10 @@ Providers bid on deployments in a reverse auction and the tenant picks a bid to 
 """
 
 
+CLOSED_METRICS_URLS = ",".join(f"{name}=http://127.0.0.1:9"
+                               for name in ("coingecko", "akash_console", "defillama", "taostats"))
+
+
 @dataclass
 class Running:
     fake: FakeDiscord
@@ -47,7 +51,9 @@ def engine(tmp_path):
     from knowledge.config import load_settings
     from knowledge.engine import Engine
 
-    settings = load_settings(db_path=tmp_path / "bot.db", embedder="hash", ask_workers=2)
+    # Metrics sources point at a closed loopback port: /metrics, /score and /compare never leave 127.0.0.1.
+    settings = load_settings(db_path=tmp_path / "bot.db", embedder="hash", ask_workers=2,
+                             metrics_base_urls=CLOSED_METRICS_URLS)
     eng = Engine(settings)
     report = eng.ingest_text(AKASH_DOC, "Akash leases", "test:setup", protocol="akash")
     assert not report.failed
