@@ -220,6 +220,9 @@ class Ingestor:
         return report
 
     def _prepare(self, item: SourceItem, protocol: str | None, title: str | None) -> Prepared | None:
+        # A file name that is not UTF-8 (surrogate-escaped by the OS layer) cannot be stored as is: keep a
+        # stable, distinct, printable key instead (\udcff).
+        item.key = item.key.encode("utf-8", "backslashreplace").decode("utf-8")
         parsed = read_item(item, self.settings)
         proto = resolve_protocol(item, parsed, self.registry, protocol)
         doc_title = (title or item.title or parsed.title or Path(item.key).stem).strip()[:300]
