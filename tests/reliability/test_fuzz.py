@@ -14,7 +14,11 @@ whole.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -97,7 +101,7 @@ def ask_ok(engine: Engine, question: str) -> Answer | None:
 
 
 NAMES = st.sampled_from(["a.md", "a.txt", "a.mdx", "a.html", "a.pdf", "a", "a.bin", "../../etc/passwd",
-                         "dir/ü name.md", "a.md\x00.pdf", ""])
+                         "dir/ü name.md", "a.md\x00.pdf", "", "odd\udcff.md", "\ud800.txt"])
 
 
 # -- ingestion -------------------------------------------------------------------------------------
@@ -273,6 +277,29 @@ def test_documents_full_of_syntax_are_found_again(engine, syntax, word):
     assert answer is not None
     assert f"text/{word}" in [s.path for s in answer.sources]
     assert engine.store.conn.execute("SELECT count(*) FROM documents").fetchone()[0] >= 4
+
+
+def test_cli_ingests_a_folder_with_file_names_that_are_not_utf8(tmp_path):
+    """Linux file names are bytes: one that is not UTF-8 must not crash the folder's ingest."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for raw in (b"odd\xff.md", b"odd\xfe.md", b"plain.md"):
+        with open(os.path.join(os.fsencode(folder), raw), "wb") as fh:
+            fh.write(b"# Leases\n\nAkash providers settle leases in escrow every block " + raw + b"\n")
+    env = {**os.environ, "COMPUTE_DESK_EMBEDDER": "hash", "COMPUTE_DESK_METRICS_ON_ASK": "0",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    db = tmp_path / "cli.db"
+    for _ in range(2):  # the second run finds all three unchanged: keys are stable
+        proc = subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(db), "kb", "--actor", "fuzz:cli",
+                               "ingest", str(folder), "--json"], env=env, capture_output=True, timeout=120)
+        FIGURES["inputs"] += 1
+        assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr[-1500:]
+    statuses = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(statuses) == 3 and all(b'"unchanged"' in line for line in statuses), statuses
+    import sqlite3
+
+    keys = [r[0] for r in sqlite3.connect(str(db)).execute("SELECT key FROM documents WHERE origin='file'")]
+    assert sorted(keys) == ["odd\\udcfe.md", "odd\\udcff.md", "plain.md"]
 
 
 def test_report_figures(capsys):
