@@ -22,9 +22,9 @@ from knowledge.results import Answer
 log = logging.getLogger(__name__)
 
 HELP = """Type a question and press Enter. Commands:
-  /compare A B [C]          protocols side by side
+  /compare A [B] [C]        protocols side by side (with a chart file)
   /metrics PROTOCOL         live figures with 'as of' and source
-  /score PROTOCOL           usage-vs-speculation score
+  /score PROTOCOL           usage-vs-speculation score (with a chart file)
   /kb list [PROTOCOL]       documents      /kb gaps              unanswered questions
   /kb history [KEY]         audit log      /kb add PATH_OR_URL [--protocol P] [--title T]
   /kb remove KEY            /kb restore KEY [--version N]
@@ -50,8 +50,32 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _value(m: Any, name: str, default: Any = "") -> Any:
-    return m.get(name, default) if isinstance(m, dict) else getattr(m, name, default)
+def format_metric(m: Any) -> str:
+    """'market cap: $327.60 million (as of 2025-06-30T12:00:00Z, CoinGecko) STALE: ...' or why it is missing."""
+    label = m.label or m.name
+    if not m.available:
+        return f"{label}: {m.value} ({m.source}{': ' + m.note if m.note else ''})"
+    from knowledge.metrics.questions import format_value
+
+    text = f"{label}: {format_value(m)} (as of {m.as_of or '?'}, {m.source})"
+    return text + (f"  STALE: {m.note or 'cached; the source did not answer'}" if m.stale else "")
+
+
+def format_score(data: dict[str, Any]) -> str:
+    """Score, label, confidence and factors; or no score and what is missing."""
+    if data.get("score") is None:
+        lines = [f"{data.get('protocol')}: no score ({data.get('note') or 'not enough data'})"]
+        return "\n".join(lines + list(data.get("missing") or []))
+    lines = [f"{data['protocol']} as of {data.get('as_of')}: score {data['score']:.0f}/100 - {data.get('label')} "
+             f"(confidence {float(data.get('confidence') or 0):.2f}; data: {data.get('source') or '?'})"]
+    for f in data.get("factors") or []:
+        pts = f.get("contribution")
+        lines.append(f"  {f.get('name')}: {'n/a' if pts is None else f'{pts:.1f} points'} - {f.get('explanation', '')}")
+    sus = {k: v for k, v in (data.get("sustainability") or {}).items() if v is not None and k != "note"}
+    if sus:
+        lines.append("  sustainability (beside the score): " + ", ".join(
+            f"{k}={v:,.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sus.items()))
+    return "\n".join(lines)
 
 
 class ConsoleChat:
@@ -111,24 +135,19 @@ class ConsoleChat:
             self.protocol = None if not args or args[0] in {"off", "none"} else self.engine.registry.get(args[0]).id
             self.say(f"questions now look at: {self.protocol or 'all protocols'}")
         elif name == "/compare":
-            data, chart = features.compare(self.engine, args[:3])
-            rows = data.get("protocols") or data.get("rows") or []
-            text = "\n".join(str(r) for r in rows) if rows else str(data)
-            self.say(text + (f"\nchart: {chart}" if chart else ""))
+            self._need(args, "/compare A [B] [C]")
+            from knowledge.compare import to_text
+
+            data, chart = features.compare(self.engine, args)
+            self.say(to_text(data, separator="\n") + (f"\nchart: {chart}" if chart else ""))
         elif name == "/metrics":
             self._need(args, "/metrics PROTOCOL")
             values = features.current_metrics(self.engine, args[0])
-            lines = [f"{_value(m, 'name')}: {_value(m, 'value')} {_value(m, 'unit')}".rstrip()
-                     + f"  (as of {_value(m, 'as_of')}, {_value(m, 'source')})"
-                     + ("  STALE" if _value(m, "stale", False) else "") for m in values]
-            self.say("\n".join(lines) or "no figures available")
+            self.say("\n".join(format_metric(m) for m in values) or "no figures available")
         elif name == "/score":
             self._need(args, "/score PROTOCOL")
             data, chart = features.score(self.engine, args[0])
-            lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, (list, dict))]
-            for f in data.get("factors") or []:
-                lines.append(f"  {f}")
-            self.say("\n".join(lines) + (f"\nchart: {chart}" if chart else ""))
+            self.say(format_score(data) + (f"\nchart: {chart}" if chart else ""))
         elif name == "/kb":
             self.kb(args)
         else:

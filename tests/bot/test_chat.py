@@ -49,7 +49,7 @@ def test_kb_commands_change_the_base_as_the_console_operator(engine, tmp_path):
 def test_errors_go_to_stderr_and_the_chat_goes_on(engine):
     out, err = _chat(engine, "/kb remove no/such/doc\n/nonsense\n/metrics akash\nWhat is the Akash take rate?\n")
     assert "no document with key" in err and "unknown command /nonsense" in err
-    assert "not available" in err or "as of" in out  # metrics: once landed, figures; until then a message
+    assert "price: unavailable (CoinGecko" in out  # metrics: no source answers here, and it says which
     assert "Traceback" not in err
     assert "take rate" in out.lower()
 

@@ -135,20 +135,6 @@ def test_config_is_for_administrators_only_and_is_stored(engine):
     run(scenario)
 
 
-def test_missing_engine_parts_say_not_available(engine):
-    async def scenario():
-        async with running_bot(engine) as r:
-            recs = [await r.fake.slash("metrics", [opt("protocol", "akash")]),
-                    await r.fake.slash("score", [opt("protocol", "akash")]),
-                    await r.fake.slash("compare", [opt("protocols", "akash, render")])]
-            await r.fake.wait_for(lambda: all(x.answered for x in recs), what="three replies")
-            for rec in recs:
-                assert "not available" in rec.text() or rec.embeds(), rec.text()
-                assert "Traceback" not in rec.text()
-
-    run(scenario)
-
-
 def test_about_and_help(engine):
     async def scenario():
         async with running_bot(engine) as r:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,15 +19,108 @@ log = logging.getLogger(__name__)
 
 
 def parse_protocols(text: str) -> list[str]:
-    """'render, akash tao' -> ['render', 'akash', 'tao'] (2 to 3 names, duplicates dropped)."""
+    """'render, akash tao' -> ['render', 'akash', 'tao'] (1 to 3 names, duplicates dropped)."""
     names = [n for n in re.split(r"[\s,;/]+|\bvs\.?\b", (text or "").lower()) if n]
     seen: list[str] = []
     for n in names:
         if n not in seen:
             seen.append(n)
-    if not 2 <= len(seen) <= 3:
-        raise BadInputError("Name two or three protocols, e.g. `render akash bittensor`.")
+    if not 1 <= len(seen) <= 3:
+        raise BadInputError("Name one to three protocols, e.g. `render akash bittensor`.")
     return seen
+
+
+def _cited(c: dict[str, Any] | None, limit: int = 700) -> str:
+    if not c:
+        return "Not in the knowledge base yet."
+    src = c["source"]
+    where = src.get("url") or src.get("path") or ""
+    cite = render.clip(f"— {src.get('title') or where}" + (f", {src['section']}" if src.get("section") else "")
+                       + (f" ({where})" if where and where != src.get("title") else ""), 250)
+    return render.trim(c["text"], limit - len(cite) - 1) + "\n" + cite
+
+
+def _as_of_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """'as of 2025-06-30 12:00 UTC · CoinGecko' once per source (its oldest figure), stale marked."""
+    seen: dict[str, tuple[str, bool]] = {}
+    for r in rows:
+        as_of, stale = seen.get(r["source"], (r["as_of"], False))
+        seen[r["source"]] = (min(as_of, r["as_of"]) if as_of and r["as_of"] else as_of or r["as_of"],
+                             stale or bool(r["stale"]))
+    return [f"as of {_when(a)} · {src}" + (" ⚠️ stale" if st else "") for src, (a, st) in seen.items()]
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ").replace(":00Z", " UTC").replace("Z", " UTC") if iso else "?"
+
+
+def _summary(col: dict[str, Any]) -> str:
+    """One protocol's column: focus, score, key market and usage figures, sustainability, as of."""
+    lines = []
+    if col["focus"].get("registry"):
+        lines.append(f"*{col['focus']['registry']}*")
+    s = col.get("score")
+    if s and s.get("score") is not None:
+        lines.append(f"**Score**: {s['score']:.0f}/100 {s['label']} (confidence {s['confidence']:.2f})")
+    else:
+        lines.append("**Score**: none (see Missing)")
+    figures = {r["name"]: r for r in col["market"] + col["usage"]}
+    shown = []
+    for name, label in (("market_cap", "Market cap"), ("price", "Price"), ("fdv", "FDV"),
+                        ("compute_spend_30d", "Compute spend 30 d"), ("fees_30d", "Fees 30 d"),
+                        ("revenue_30d", "Revenue 30 d"), ("burns_30d", "Burns 30 d"),
+                        ("active_gpus", "GPUs leased"), ("p_s", "P/S")):
+        r = figures.get(name)
+        if r:
+            shown.append(r)
+            lines.append(f"**{label}**: {r['display']}" + (" ⚠️" if r["stale"] else ""))
+    sus = col.get("sustainability") or {}
+    for r in sus.get("emissions", []):
+        if r["name"] == "emissions_daily_usd" or len(sus.get("emissions", [])) == 1:
+            shown.append(r)
+            lines.append(f"**Emissions**: {r['display']}")
+    lines.append(f"**Sustainability**: {sus.get('summary', 'n/a')}")
+    if not shown:
+        lines.append("No figures cached.")
+    lines += _as_of_lines(shown)
+    return render.lines_field(lines, limit=render.FIELD_VALUE_LIMIT, line_limit=200)
+
+
+def compare_embed(data: dict[str, Any]) -> discord.Embed:
+    """Protocols side by side: a column each (figures with as of), then cited utility and risks, then Missing."""
+    cols = data.get("protocols") or []
+    names = [c["name"] for c in cols]
+    embed = discord.Embed(title=render.clip("Comparison: " + " vs ".join(names), render.TITLE_LIMIT),
+                          color=render.COLOR_ANSWER)
+    embed.description = render.trim(data.get("note", ""), 400)
+    for col in cols:
+        tick = "/".join(col["tickers"][:1])
+        embed.add_field(name=render.clip(col["name"] + (f" ({tick})" if tick else ""), 100), value=_summary(col),
+                        inline=True)
+    budget = {1: 1000, 2: 600}.get(len(cols), 400)  # utility + risks of every column within the 6,000 total
+    for col in cols:
+        embed.add_field(name=render.clip(f"{col['name']} — token utility", 100),
+                        value=_cited(col.get("token_utility"), budget), inline=False)
+        embed.add_field(name=render.clip(f"{col['name']} — main risks", 100),
+                        value=_cited(col.get("risks"), budget), inline=False)
+    footer = render.clip(f"generated {_when(data.get('generated_at', ''))} · knowledge base + metrics cache · "
+                         "not financial advice", render.FOOTER_LIMIT)
+    embed.set_footer(text=footer)
+    # What could not be filled, one field per protocol, sharing what is left of the 6,000 total.
+    lacking = [c for c in cols if c.get("missing")]
+    room = render.EMBED_TOTAL_LIMIT - len(embed) - 40 * len(lacking)
+    for col in lacking:
+        share = max(60, min(render.FIELD_VALUE_LIMIT, room // len(lacking)))
+        embed.add_field(name=render.clip(f"Missing — {col['name']}", 100), inline=False,
+                        value=render.lines_field(col["missing"], limit=share, line_limit=170))
+    return render.fit(embed)
+
+
+def _cleanup(path: Any) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class Compare(commands.Cog):
@@ -48,7 +143,7 @@ class Compare(commands.Cog):
         return out[:25]
 
     @app_commands.command(name="compare", description="Compare up to 3 protocols side by side, with a chart")
-    @app_commands.describe(protocols="Two or three protocols, e.g. 'render, akash, bittensor'")
+    @app_commands.describe(protocols="Up to three protocols, e.g. 'render, akash, bittensor'")
     @app_commands.autocomplete(protocols=_autocomplete)
     @checks.in_allowed_channel()
     @checks.cooldown()
@@ -56,10 +151,13 @@ class Compare(commands.Cog):
         ids = parse_protocols(protocols)
         await interaction.response.defer(thinking=True)
         data, chart = await self.bot.run_engine(features.compare, self.bot.engine, ids)
-        embed = render.compare_embed(data)
+        embed = compare_embed(data)
         if chart is not None:
             embed.set_image(url="attachment://compare.png")
-            await interaction.followup.send(embed=embed, file=discord.File(chart, filename="compare.png"))
+            try:
+                await interaction.followup.send(embed=embed, file=discord.File(chart, filename="compare.png"))
+            finally:
+                _cleanup(chart)
         else:
             await interaction.followup.send(embed=embed)
 
