@@ -106,6 +106,14 @@ def is_opinion_question(question: str) -> bool:
     return bool(_OPINION.search(question or ""))
 
 
+def section_label(title: str, section: str) -> str:
+    """The heading path without a leading copy of the document title ('Title > Fees' -> 'Fees')."""
+    if section == title:
+        return ""
+    prefix = f"{title} > "
+    return section[len(prefix):] if title and section.startswith(prefix) else section
+
+
 def sources_from(documents: list[DocumentHit]) -> list[Source]:
     """The cited documents, best first, numbered from 1."""
     out = []
@@ -116,7 +124,7 @@ def sources_from(documents: list[DocumentHit]) -> list[Source]:
                 rank=rank,
                 path=doc.key,
                 title=doc.title,
-                section=best.section if best else "",
+                section=section_label(doc.title, best.section) if best else "",
                 url=doc.url,
                 date=doc.date,
                 score=doc.score,
