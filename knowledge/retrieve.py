@@ -23,9 +23,7 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "bm25", "dense")
 CANDIDATES = 100
 RRF_K = 60
-OTHER_PROTOCOL_FACTOR = 0.55
-import os
-PACK_FACTOR = float(os.environ.get("CD_PACK", "1.0"))  # a chunk of a protocol the question does not name keeps this share of its score
+OTHER_PROTOCOL_FACTOR = 0.55  # a chunk of a protocol the question does not name keeps this share of its score
 
 
 @dataclass
