@@ -74,6 +74,7 @@ def format_score(data: dict[str, Any]) -> str:
     sus = {k: v for k, v in (data.get("sustainability") or {}).items() if v is not None and k != "note"}
     if sus:
         lines.append("  sustainability (beside the score): " + ", ".join(
+            f"{k}={v:,.0f}" if isinstance(v, float) and abs(v) >= 1000 else
             f"{k}={v:,.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sus.items()))
     return "\n".join(lines)
 

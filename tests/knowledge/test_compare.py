@@ -147,6 +147,12 @@ def test_bad_input(engine, tmp_path):
     assert col["token_utility"] is None and col["focus"]["kb"] is None
     assert "missing: token utility (nothing in the knowledge base)" in col["missing"]
     assert "missing: usage figures (no usage source for this protocol in the registry)" in col["missing"]
+    # without a matching section, retrieval over the protocol's own documents finds a cited sentence
+    fresh.ingest_text("# io.net notes\n\nio.net clusters consumer GPUs for AI teams. The IO token pays for GPU "
+                      "cluster rentals and rewards the suppliers.\n", "io.net notes", "test", protocol="io-net")
+    col = _by_id(compare_protocols(fresh, ["io-net"]).to_json())["io-net"]
+    assert "The IO token pays for GPU cluster rentals" in col["token_utility"]["text"]
+    assert col["token_utility"]["source"]["title"] == "io.net notes"
 
 
 def test_chart_written_with_and_without_figures(engine, tmp_path):

@@ -41,13 +41,16 @@ def _cited(c: dict[str, Any] | None, limit: int = 700) -> str:
 
 
 def _as_of_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """'as of 2025-06-30 12:00 UTC · CoinGecko' once per source (its oldest figure), stale marked."""
-    seen: dict[str, tuple[str, bool]] = {}
+    """'as of 2025-06-30 12:00:00 UTC · CoinGecko, DefiLlama': the oldest figure per source, stale marked."""
+    per_source: dict[str, tuple[str, bool]] = {}
     for r in rows:
-        as_of, stale = seen.get(r["source"], (r["as_of"], False))
-        seen[r["source"]] = (min(as_of, r["as_of"]) if as_of and r["as_of"] else as_of or r["as_of"],
-                             stale or bool(r["stale"]))
-    return [f"as of {_when(a)} · {src}" + (" ⚠️ stale" if st else "") for src, (a, st) in seen.items()]
+        as_of, stale = per_source.get(r["source"], (r["as_of"], False))
+        per_source[r["source"]] = (min(a for a in (as_of, r["as_of"]) if a) if (as_of or r["as_of"]) else "",
+                                   stale or bool(r["stale"]))
+    grouped: dict[tuple[str, bool], list[str]] = {}
+    for src, key in per_source.items():
+        grouped.setdefault(key, []).append(src)
+    return [f"as of {_when(a)} · {', '.join(srcs)}" + (" ⚠️ stale" if st else "") for (a, st), srcs in grouped.items()]
 
 
 def _when(iso: str) -> str:
@@ -78,7 +81,7 @@ def _summary(col: dict[str, Any]) -> str:
     for r in sus.get("emissions", []):
         if r["name"] == "emissions_daily_usd" or len(sus.get("emissions", [])) == 1:
             shown.append(r)
-            lines.append(f"**Emissions**: {r['display']}")
+            lines.append(f"**Emissions**: {r['display']}" + (" ⚠️" if r["stale"] else ""))
     lines.append(f"**Sustainability**: {sus.get('summary', 'n/a')}")
     if not shown:
         lines.append("No figures cached.")

@@ -23,6 +23,13 @@ def _display(m: Any) -> str:
     return format_value(m)
 
 
+def _number(v: Any) -> str:
+    """12,345,678 / 68.02 / 0.1234; text as is."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+
+
 def metrics_embed(name: str, values: list[Any]) -> discord.Embed:
     """Figures with value, as of, source (stale marked); what is unavailable listed with the reason."""
     embed = discord.Embed(title=render.clip(f"Metrics: {name}", render.TITLE_LIMIT), color=render.COLOR_ANSWER)
@@ -87,8 +94,7 @@ def score_embed(name: str, data: dict[str, Any]) -> discord.Embed:
     sus = {k: v for k, v in (data.get("sustainability") or {}).items() if v is not None and k != "note"}
     if sus:
         embed.add_field(name="Sustainability (beside the score, not in it)", inline=False, value=render.lines_field(
-            f"{k.replace('_', ' ')}: {v:,.4g}" if isinstance(v, float) else f"{k.replace('_', ' ')}: {v}"
-            for k, v in sus.items()))
+            f"{k.replace('_', ' ')}: {_number(v)}" for k, v in sus.items()))
     embed.set_footer(text="usage-vs-speculation score · not financial advice")
     return render.fit(embed)
 
