@@ -226,6 +226,9 @@ class Ingestor:
         parsed = read_item(item, self.settings)
         proto = resolve_protocol(item, parsed, self.registry, protocol)
         doc_title = (title or item.title or parsed.title or Path(item.key).stem).strip()[:300]
+        front_url = parsed.meta.get("source_url", "").strip()
+        if not item.source_url and front_url.startswith(("http://", "https://")):
+            item.source_url = front_url  # a document's own front matter names its public source
         parsed.title = doc_title
         item.protocol = proto
         digest = _content_hash(item, parsed, proto, doc_title)

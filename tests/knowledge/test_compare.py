@@ -180,7 +180,8 @@ def test_cli_json_text_and_chart(tmp_path, server, monkeypatch, capsys):
     assert server.total() == 0
     assert main(["--db", db, "compare", "akash", "tao"]) == 0  # not a TTY: plain text
     out = capsys.readouterr().out
-    assert "Akash Network (AKT)" in out and "token utility: AKT is" in out and "pack/akash.md" in out
+    # the citation names the fact sheet's public source (its front matter's source_url)
+    assert "Akash Network (AKT)" in out and "token utility: AKT is" in out and "https://akash.network/docs/" in out
     assert "missing: price" in out and "score: none" in out
     assert main(["--db", db, "compare", "akash", "nosuchcoin"]) == 1
     assert "error:" in capsys.readouterr().err
