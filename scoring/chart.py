@@ -44,11 +44,16 @@ def render_chart(series: Series, result: ScoreResult, path: str | Path) -> Path:
         bottom.set_ylim(0, 102)
         bottom.set_ylabel("score")
         fig.autofmt_xdate()
-        fig.tight_layout()
-        try:
-            fig.savefig(path, dpi=100)
-        except OSError as exc:
-            raise BadInputError(f"{path}: cannot write chart ({exc.__class__.__name__})") from None
+        save_figure(fig, path)
     finally:
         plt.close(fig)
     return path
+
+
+def save_figure(fig, path: str | Path) -> None:
+    """Write a figure as PNG; an unwritable path is a clear BadInputError."""
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=100)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write chart ({exc.__class__.__name__})") from None

@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # headless: the bot and CLI render to files, never to a w
 import matplotlib.pyplot as plt  # noqa: E402
 
 from knowledge.errors import BadInputError  # noqa: E402
+from scoring.chart import save_figure  # noqa: E402
 
 LABEL_FLOORS = (65.0, 40.0, 20.0)  # usage-backed / mixed / speculative / speculative-extreme (scoring.score)
 
@@ -109,11 +110,7 @@ def render_comparison_chart(comparison_or_rows: Any, path: str | Path) -> Path:
         right.set_ylim(0, 110)
         right.set_xticks(list(xs), names, fontsize=8)
         right.set_title("Usage-vs-speculation score (0-100)", fontsize=10)
-        fig.tight_layout()
-        try:
-            fig.savefig(path, dpi=100)
-        except OSError as exc:
-            raise BadInputError(f"{path}: cannot write chart ({exc.__class__.__name__})") from None
+        save_figure(fig, path)
     finally:
         plt.close(fig)
     return path

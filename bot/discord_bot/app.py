@@ -39,23 +39,8 @@ def intents(message_content: bool = True) -> discord.Intents:
 
 
 def store_setting(store: Any, scope: str, key: str, value: Any, actor: str) -> None:
-    """`Store.set_setting`, audited. Works around its audit call clashing on the name `key`
-    (`Store.audit(..., key=...)` receives `key` twice) until knowledge/store.py is fixed."""
-    try:
-        store.set_setting(scope, key, value, actor)
-        return
-    except TypeError as exc:
-        if "multiple values for argument 'key'" not in str(exc):
-            raise
-    import json
-
-    with store.write() as conn:
-        conn.execute(
-            "INSERT INTO settings(scope, key, value) VALUES (?,?,?) "
-            "ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value",
-            (scope, key, json.dumps(value)),
-        )
-        store.audit(conn, actor, "setting", "", scope=scope, setting=key, value=value)
+    """`Store.set_setting`, audited with the acting Discord user."""
+    store.set_setting(scope, key, value, actor)
 
 
 class DeskMixin:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
 
 import discord
 
@@ -203,99 +202,6 @@ def answer_text(answer: Answer, limit: int = CONTENT_LIMIT) -> str:
 
 
 # -- metrics, score, compare -------------------------------------------------------------------------
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
-def _fmt_value(value: Any, unit: str = "") -> str:
-    if isinstance(value, float):
-        text = f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = str(value)
-    return f"{text} {unit}".strip() if unit else text
-
-
-def metrics_embed(protocol: str, metrics: list[Any]) -> discord.Embed:
-    """Live figures, each with 'as of' and its source; stale ones marked."""
-    embed = discord.Embed(title=clip(f"Metrics: {protocol}", TITLE_LIMIT), color=COLOR_ANSWER)
-    stale_any = False
-    for m in metrics[:MAX_FIELDS]:
-        stale = bool(_get(m, "stale", False))
-        stale_any |= stale
-        lines = [_fmt_value(_get(m, "value"), _get(m, "unit", "") or "")]
-        lines.append(f"as of {_get(m, 'as_of', '?')} · {_get(m, 'source', '?')}")
-        if stale:
-            lines.append("⚠️ stale (cached; source unavailable)")
-        note = _get(m, "note", "")
-        if note:
-            lines.append(str(note))
-        embed.add_field(name=("⚠️ " if stale else "") + str(_get(m, "name", "?")), value="\n".join(lines),
-                        inline=True)
-    if not metrics:
-        embed.description = "No figures are available for this protocol right now."
-    elif stale_any:
-        embed.set_footer(text="⚠️ marks stale figures served from the cache")
-    return fit(embed)
-
-
-def score_embed(protocol: str, result: dict[str, Any]) -> discord.Embed:
-    """A usage-vs-speculation score: label, score, confidence, factors."""
-    label = result.get("label", "?")
-    score = result.get("score")
-    title = f"Score: {protocol} — {label}" + (f" ({_fmt_value(score)})" if score is not None else "")
-    embed = discord.Embed(title=clip(title, TITLE_LIMIT), color=COLOR_ANSWER)
-    if "confidence" in result:
-        conf = result["confidence"]
-        embed.add_field(name="Confidence", value=confidence_label(conf) if isinstance(conf, (int, float))
-                        else str(conf), inline=True)
-    for key in ("as_of", "window", "period"):
-        if result.get(key):
-            embed.add_field(name=key.replace("_", " "), value=clip(str(result[key]), 200), inline=True)
-    factors = result.get("factors") or []
-    if isinstance(factors, dict):
-        factors = [{"name": k, "value": v} for k, v in factors.items()]
-    lines = []
-    for f in factors:
-        if isinstance(f, dict):
-            name = f.get("name") or f.get("id") or "?"
-            value = f.get("value", f.get("score", ""))
-            lines.append(f"**{name}**: {_fmt_value(value)}" + (f" — {f['note']}" if f.get("note") else ""))
-        else:
-            lines.append(str(f))
-    if lines:
-        embed.add_field(name="Factors", value=lines_field(lines), inline=False)
-    if result.get("explanation") or result.get("summary"):
-        embed.description = trim(str(result.get("explanation") or result.get("summary")), 1500)
-    return fit(embed)
-
-
-def compare_embed(result: dict[str, Any]) -> discord.Embed:
-    """Protocols side by side: one inline field per protocol with its key figures."""
-    embed = discord.Embed(title="Comparison", color=COLOR_ANSWER)
-    rows = result.get("protocols") or result.get("rows") or []
-    if isinstance(rows, dict):
-        rows = [{"id": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in rows.items()]
-    names = []
-    for row in rows[:3]:
-        name = str(row.get("name") or row.get("id") or "?")
-        names.append(name)
-        lines = []
-        for key, value in row.items():
-            if key in {"id", "name"} or isinstance(value, (dict, list)):
-                continue
-            lines.append(f"**{key.replace('_', ' ')}**: {_fmt_value(value)}")
-        embed.add_field(name=name, value=lines_field(lines), inline=True)
-    if names:
-        embed.title = clip("Comparison: " + " vs ".join(names), TITLE_LIMIT)
-    if result.get("summary"):
-        embed.description = trim(str(result["summary"]), 1500)
-    if result.get("as_of"):
-        embed.set_footer(text=clip(f"as of {result['as_of']}", FOOTER_LIMIT))
-    return fit(embed)
-
-
 def notice(text: str, limit: int = CONTENT_LIMIT) -> str:
     """A message content string within the 2,000 limit."""
     return trim(text, limit) or "…"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.metrics import akash_console, coingecko, defillama, taostats
-from knowledge.metrics.cache import CacheEntry, peek
+from knowledge.metrics.cache import CacheEntry
 from knowledge.metrics.emissions import daily_emission
 from knowledge.metrics.sources import TITLES
 

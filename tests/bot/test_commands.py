@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import discord
-from discord import app_commands
 
 from bot.cli import build_parser
 from bot.discord_bot import checks, create_bot

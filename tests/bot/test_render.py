@@ -94,17 +94,6 @@ def test_sources_embed_and_plain_text_within_limits():
     assert len(text) <= render.CONTENT_LIMIT and "Sources:" in text
 
 
-def test_metrics_embed_marks_stale():
-    metrics = [{"name": "price", "value": 4.2, "unit": "USD", "as_of": "2024-05-01T00:00Z", "source": "coingecko",
-                "stale": True, "note": ""},
-               {"name": "leases", "value": 1234, "unit": "", "as_of": "2024-05-01", "source": "akash", "stale": False}]
-    embed = render.metrics_embed("akash", metrics)
-    names = [f.name for f in embed.fields]
-    assert names == ["⚠️ price", "leases"]
-    assert "as of 2024-05-01T00:00Z · coingecko" in embed.fields[0].value
-    assert "stale" in embed.fields[0].value and "stale" not in embed.fields[1].value
-
-
 def test_lines_field_counts_what_it_left_out():
     out = render.lines_field([f"line {i} " + "z" * 80 for i in range(50)])
     assert len(out) <= render.FIELD_VALUE_LIMIT

@@ -11,7 +11,7 @@ import pytest
 from knowledge.config import Settings
 from knowledge.errors import IngestError, UnsafeURLError
 from knowledge.fetch import fetch_url
-from tests.http_server import local_server, send
+from tests.http_server import local_server
 
 ARTICLE = b"""<!doctype html><html><head><title>Akash Leases Explained</title></head><body>
 <nav><a href="/">Home</a> | <a href="/pricing">Pricing</a> | <a href="/blog">Blog</a></nav>

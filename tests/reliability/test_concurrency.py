@@ -20,7 +20,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from knowledge.config import load_settings
 from knowledge.engine import Engine

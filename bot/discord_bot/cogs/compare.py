@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from typing import Any
 
@@ -12,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import checks, render
+from bot.discord_bot.replies import send_embed
 from bot import features
 from knowledge.errors import BadInputError
 
@@ -119,13 +119,6 @@ def compare_embed(data: dict[str, Any]) -> discord.Embed:
     return render.fit(embed)
 
 
-def _cleanup(path: Any) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 class Compare(commands.Cog):
     """Compare protocols side by side."""
 
@@ -154,15 +147,7 @@ class Compare(commands.Cog):
         ids = parse_protocols(protocols)
         await interaction.response.defer(thinking=True)
         data, chart = await self.bot.run_engine(features.compare, self.bot.engine, ids)
-        embed = compare_embed(data)
-        if chart is not None:
-            embed.set_image(url="attachment://compare.png")
-            try:
-                await interaction.followup.send(embed=embed, file=discord.File(chart, filename="compare.png"))
-            finally:
-                _cleanup(chart)
-        else:
-            await interaction.followup.send(embed=embed)
+        await send_embed(interaction, compare_embed(data), chart, "compare.png")
 
 
 async def setup(bot: commands.Bot) -> None:

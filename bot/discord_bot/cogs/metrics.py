@@ -12,7 +12,8 @@ from discord.ext import commands
 from bot.discord_bot import checks, render
 from bot import features
 from bot.discord_bot.cogs._common import protocol_autocomplete
-from bot.discord_bot.cogs.compare import _cleanup, _when
+from bot.discord_bot.cogs.compare import _when
+from bot.discord_bot.replies import send_embed
 
 MAX_FIGURE_FIELDS = 21  # leaves room for the "Not available" field within Discord's 25
 
@@ -126,15 +127,8 @@ class Metrics(commands.Cog):
     async def score(self, interaction: discord.Interaction, protocol: str) -> None:
         await interaction.response.defer(thinking=True)
         data, chart = await self.bot.run_engine(features.score, self.bot.engine, protocol)
-        embed = score_embed(self.bot.engine.registry.get(protocol).name, data)
-        if chart is not None:
-            embed.set_image(url="attachment://score.png")
-            try:
-                await interaction.followup.send(embed=embed, file=discord.File(chart, filename="score.png"))
-            finally:
-                _cleanup(chart)
-        else:
-            await interaction.followup.send(embed=embed)
+        await send_embed(interaction, score_embed(self.bot.engine.registry.get(protocol).name, data), chart,
+                         "score.png")
 
 
 async def setup(bot: commands.Bot) -> None:
