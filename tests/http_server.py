@@ -68,19 +68,26 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def local_server() -> Iterator[LocalServer]:
-    """Run a LocalServer for the duration of the block."""
-    state = LocalServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(state))
+def serve(handler: type[BaseHTTPRequestHandler], state) -> Iterator[None]:
+    """Serve `handler` on 127.0.0.1 (ephemeral port, set as `state.port`) for the duration of the block."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     httpd.block_on_close = False
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield state
+        yield
     finally:
         state.stop.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def local_server() -> Iterator[LocalServer]:
+    """Run a LocalServer for the duration of the block."""
+    state = LocalServer()
+    with serve(_handler_class(state), state):
+        yield state

@@ -10,9 +10,11 @@ import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_server import serve
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
 
@@ -135,16 +137,5 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
 def metrics_server() -> Iterator[MetricsServer]:
     """Run a MetricsServer for the duration of the block."""
     state = MetricsServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    httpd.block_on_close = False
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serve(_handler(state), state):
         yield state
-    finally:
-        state.stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
