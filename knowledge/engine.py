@@ -172,7 +172,8 @@ class Engine:
 
     def _record_answer(self, answer: Answer, asker: str) -> str:
         answer_id = uuid.uuid4().hex[:16]
-        payload = json.dumps({"asker": asker, "sources": [s.to_json() for s in answer.sources]})
+        payload = json.dumps({"asker": asker, "answer": answer.answer,
+                              "sources": [dict(s.to_json(), snippet=s.snippet) for s in answer.sources]})
         try:
             with self.store.write() as conn:
                 conn.execute(
@@ -183,6 +184,19 @@ class Engine:
         except Exception:  # a busy store must not cost the user the answer
             log.exception("could not record answer")
         return answer_id
+
+    def get_answer(self, answer_id: str) -> Answer | None:
+        """A stored answer with its sources and passages (for "More sources" after a restart)."""
+        row = self.store.conn.execute(
+            "SELECT question, protocol, declined, confidence, payload FROM answers WHERE id=?", (answer_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        payload = json.loads(row[4] or "{}")
+        fields = set(Source.__dataclass_fields__)
+        sources = [Source(**{k: v for k, v in s.items() if k in fields}) for s in payload.get("sources", [])]
+        return Answer(question=row[0], answer=payload.get("answer", ""), declined=bool(row[2]),
+                      confidence=row[3], sources=sources, answer_id=answer_id, protocol=row[1])
 
     def _log_gap(self, answer: Answer) -> None:
         key = " ".join(re.findall(r"[a-z0-9$%]+", answer.question.lower()))[:300]

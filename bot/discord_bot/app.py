@@ -111,7 +111,8 @@ class DeskMixin:
             self._answers.popitem(last=False)
 
     def recent_answer(self, answer_id: str) -> Answer | None:
-        return self._answers.get(answer_id)
+        """From memory, else from the store (answers outlive a restart); None if unknown."""
+        return self._answers.get(answer_id) or self.engine.get_answer(answer_id)
 
     # -- protocols for autocomplete -----------------------------------------------------------------
     def protocol_choices(self) -> list[tuple[str, str]]:

@@ -205,3 +205,13 @@ def test_stats(engine, docs):
     stats = engine.stats()
     assert stats["documents"] == 2 and stats["chunks"] >= 2 and stats["last_update"]
     assert json.dumps(stats)
+
+
+def test_stored_answer_comes_back_with_its_passages(engine, docs):
+    engine.ingest([str(docs)], actor="mod:1")
+    answer = engine.ask("what is the take rate on USDC leases?")
+    again = engine.get_answer(answer.answer_id)
+    assert again.answer == answer.answer and again.question == answer.question
+    assert [s.path for s in again.sources] == [s.path for s in answer.sources]
+    assert again.sources[0].snippet and "20%" in again.sources[0].snippet
+    assert engine.get_answer("no-such-id") is None
