@@ -77,6 +77,8 @@ class Settings:
     coingecko_api_key: str = ""
     taostats_api_key: str = ""
     dune_api_key: str = ""
+    # Dune queries behind metrics: `protocol:metric=query_id[:column],...` (knowledge/metrics/dune.py)
+    dune_queries: str = ""
     metrics_ttl_s: int = 300
     metrics_base_urls: str = ""
     metrics_on_ask: bool = True  # a metric question may fetch a figure older than the TTL (False: cache only)  # tests: "coingecko=http://127.0.0.1:1234,akash=..." overrides API hosts
@@ -119,6 +121,7 @@ def load_settings(**overrides: object) -> Settings:
         coingecko_api_key=_env("COINGECKO_API_KEY"),
         taostats_api_key=_env("TAOSTATS_API_KEY"),
         dune_api_key=_env("DUNE_API_KEY"),
+        dune_queries=_env("COMPUTE_DESK_DUNE_QUERIES"),
         metrics_ttl_s=_env_int("COMPUTE_DESK_METRICS_TTL", Settings.metrics_ttl_s),
         metrics_base_urls=_env("COMPUTE_DESK_METRICS_BASE_URLS"),
         metrics_on_ask=_env("COMPUTE_DESK_METRICS_ON_ASK", "1") not in {"0", "false", "no"},

@@ -1,7 +1,9 @@
 """A fake of the public metrics APIs on 127.0.0.1 (ephemeral port, background thread), serving the
 fixtures in tests/fixtures/metrics. Each path can be told to answer, per request in turn:
 "ok", "429" (with Retry-After), "503", "500", "slow" (sleep past the client's timeout), "malformed"
-(broken JSON) or "shape" (valid JSON of the wrong shape). Requests are counted per path."""
+(broken JSON) or "shape" (valid JSON of the wrong shape). Requests are counted per path.
+Dune (`/api/v1/query/<id>/results`, needs the X-Dune-API-Key header) answers `dune_result(id)`, or
+`server.dune_bodies[id]` when a test sets one."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class MetricsServer:
         self.slow_s = 1.0
         self.stop = threading.Event()
         self.lock = threading.Lock()
+        self.dune_bodies: dict[int, object] = {}
 
     @property
     def base(self) -> str:
@@ -43,7 +46,8 @@ class MetricsServer:
 
     def base_urls(self) -> str:
         """The `metrics_base_urls` setting that points every source here."""
-        return ",".join(f"{name}={self.base}" for name in ("coingecko", "akash_console", "defillama", "taostats"))
+        return ",".join(f"{name}={self.base}" for name in ("coingecko", "akash_console", "defillama", "taostats",
+                                                                  "dune"))
 
     def script(self, path: str, *modes: str, then: str | None = None) -> None:
         """Answer the next requests to `path` with `modes` in turn, then `then` (default: keep as is)."""
@@ -68,7 +72,29 @@ class MetricsServer:
             return self.default_mode.get(path, self.default_mode.get("*", "ok"))
 
 
-def _body(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, object]:
+def dune_result(query_id: int) -> dict[str, object]:
+    """A completed Dune execution as GET /api/v1/query/{id}/results returns it (latest row first)."""
+    return {
+        "execution_id": f"01JFAKE{query_id}",
+        "query_id": query_id,
+        "is_execution_finished": True,
+        "state": "QUERY_STATE_COMPLETED",
+        "submitted_at": "2026-11-24T06:00:00.000000Z",
+        "execution_started_at": "2026-11-24T06:00:01.000000Z",
+        "execution_ended_at": "2026-11-24T06:00:09.123456Z",
+        "result": {
+            "rows": [{"day": "2026-11-24", "burned_usd": 1234567.5, "burned_render": 250000.25},
+                     {"day": "2026-10-25", "burned_usd": 999.0, "burned_render": 200.0}],
+            "metadata": {"column_names": ["day", "burned_usd", "burned_render"],
+                         "column_types": ["varchar", "double", "double"], "row_count": 2,
+                         "result_set_bytes": 120, "total_row_count": 2, "datapoint_count": 6,
+                         "pending_time_millis": 10, "execution_time_millis": 8000},
+        },
+    }
+
+
+def _body(path: str, query: dict[str, list[str]], headers: dict[str, str],
+          server: "MetricsServer | None" = None) -> tuple[int, object]:
     """The fixture for a request, or (404, ...)."""
     ids = (query.get("ids") or [""])[0].split(",")
     if path == "/coins/markets":
@@ -91,6 +117,14 @@ def _body(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tu
         if not headers.get("authorization"):
             return 401, {"message": "unauthorized"}
         return 200, fixture("taostats_stats_latest.json")
+    parts = path.strip("/").split("/")
+    if len(parts) == 5 and parts[:3] == ["api", "v1", "query"] and parts[4] == "results" and parts[3].isdigit():
+        if not headers.get("x-dune-api-key"):
+            return 401, {"error": "invalid API Key"}
+        qid = int(parts[3])
+        if server is not None and qid in server.dune_bodies:
+            return 200, server.dune_bodies[qid]
+        return 200, dune_result(qid)
     return 404, {"error": "not found"}
 
 
@@ -103,7 +137,7 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             server.headers.append({"path": parts.path, **headers})
             mode = server._mode(parts.path)
-            status, body = _body(parts.path, parse_qs(parts.query), headers)
+            status, body = _body(parts.path, parse_qs(parts.query), headers, server)
             extra: dict[str, str] = {}
             raw = json.dumps(body).encode()
             if mode in {"429", "503"}:

@@ -60,12 +60,14 @@ def daily_emission(protocol: Any, supply: float | None = None, inflation: float 
                                                    f"{total_supply:,.0f} {ticker} / 365")
     if kind == "table":
         monthly = sched.get("monthly_tokens")
+        cite = f" ({sched['source']})" if sched.get("source") else ""
         if isinstance(monthly, dict) and monthly:
             month = (today or dt.date.today()).strftime("%Y-%m")
             keys = sorted(k for k in monthly if k <= month) or sorted(monthly)
             value = float(monthly[keys[-1]])
-            return Emission(value * 12 / 365, f"{value:,.0f} {ticker} for {keys[-1]} per the emission table, per day")
+            return Emission(value * 12 / 365, f"{value:,.0f} {ticker} a month from {keys[-1]} per the emission "
+                                              f"table{cite}, x 12 / 365")
         if isinstance(monthly, (int, float)) and monthly > 0:
-            return Emission(float(monthly) * 12 / 365, f"{monthly:,.0f} {ticker} a month per the emission table")
+            return Emission(float(monthly) * 12 / 365, f"{monthly:,.0f} {ticker} a month per the emission table{cite}")
         return Emission(None, sched.get("note") or "emission table not in the registry")
     return Emission(None, sched.get("note") or "no documented emission schedule in the registry")

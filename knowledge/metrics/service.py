@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from knowledge.errors import SourceUnavailableError
-from knowledge.metrics import akash_console, coingecko, defillama, taostats
+from knowledge.metrics import akash_console, coingecko, defillama, dune, taostats
 from knowledge.metrics.cache import CacheEntry, get_or_fetch, peek
 from knowledge.metrics.http import USER_AGENT, FetchPolicy
 from knowledge.metrics.sources import Job
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SOURCES = (coingecko, akash_console, defillama, taostats)
+SOURCES = (coingecko, akash_console, defillama, taostats, dune)
 JOB_DEADLINE_S = 25.0  # one entry's whole fetch (retries included) never takes longer
 PER_SOURCE_CONCURRENCY = 2
 
@@ -49,6 +49,9 @@ def jobs_for(protocol: "Protocol", settings: Any, include_unconfigured: bool = F
         out.extend(module.jobs(protocol, settings))
     if include_unconfigured and taostats.SOURCE in protocol.usage_sources and not taostats.configured(settings):
         out.append(Job(taostats.SOURCE, f"stats:{protocol.id}", _never))
+    if include_unconfigured and not dune.configured(settings):
+        # mapped Dune metrics without a key: read what is cached (nothing is requested)
+        out.extend(Job(dune.SOURCE, q.key, _never) for q in dune.queries_for(protocol, settings))
     return out
 
 
@@ -136,15 +139,21 @@ def current_metrics(store: "Store", registry: "Registry", protocol_id: str, sett
             refresh_metrics(store, registry, [protocol.id], settings, force=force, policy=policy)
         except Exception:  # noqa: BLE001 - figures from the cache are still worth serving
             log.exception("metrics refresh for %s failed", protocol.id)
-    values = build_values(protocol, cached_entries(store, protocol, settings), settings)
-    return list(values.values())
+    return list(_values(protocol, settings, store).values())
 
 
 def metric_values(store: "Store", registry: "Registry", protocol_id: str, settings: Any = None) -> dict[str, MetricValue]:
     """{metric name: MetricValue} from the cache only (no request)."""
     settings = _settings(settings)
-    protocol = registry.get(protocol_id)
-    return build_values(protocol, cached_entries(store, protocol, settings), settings)
+    return _values(registry.get(protocol_id), settings, store)
+
+
+def _values(protocol: "Protocol", settings: Any, store: "Store") -> dict[str, MetricValue]:
+    """Every figure from the cache: the built-in sources, then the user's Dune queries over them."""
+    entries = cached_entries(store, protocol, settings)
+    values = build_values(protocol, entries, settings)
+    dune.overlay(values, protocol, entries, settings)
+    return values
 
 
 def load_series(store: "Store", registry: "Registry", protocol_id: str):

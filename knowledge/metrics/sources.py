@@ -18,6 +18,7 @@ TITLES = {
     "akash_console": "Akash Console API",
     "defillama": "DefiLlama",
     "taostats": "Taostats",
+    "dune": "Dune",
     "schedule": "Emission schedule",
     "derived": "Derived",
 }

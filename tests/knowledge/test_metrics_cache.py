@@ -155,7 +155,8 @@ def test_emissions_from_the_schedule(server, store):
     assert tao.value == 7200 and tao.unit == "TAO/day"  # 9.23M supply: before the 10.5M halving
     akt = _values(store, "akash", settings)["emissions_daily"]
     assert akt.value == pytest.approx(0.1318 * 270745388.112233 / 365, rel=1e-6)
-    assert _values(store, "render", settings)["emissions_daily"].value == "unavailable"
+    render = _values(store, "render", settings)["emissions_daily"]  # the registry's monthly table
+    assert render.available and render.unit == "RENDER/day" and "emission table" in render.note
 
 
 def test_halving_thresholds():
