@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import snowballstemmer
 
 from knowledge.embed import Embedder
 from knowledge.results import Source
@@ -95,11 +97,13 @@ class Composed:
     evidence: Evidence
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """Porter2 stem, the same family as the FTS5 porter tokenizer, so sentence matching agrees with BM25."""
+    return _STEMMER.stemWord(word)
 
 
 def is_opinion_question(question: str) -> bool:
@@ -183,8 +187,10 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
         for p_rank, passage in enumerate(doc.passages):
             for i, sentence in enumerate(split_sentences(passage.text)):
                 clean = _clean_sentence(sentence)
-                key = clean.lower()
-                if len(clean) < 8 or key in seen:
+                # Long lines repeated across documents are kept once; short ones (code, list items) are
+                # kept where they are, since they only make sense beside the sentence that introduces them.
+                key = clean.lower() if len(clean.split()) >= 4 else f"{d_rank}:{p_rank}:{clean.lower()}"
+                if len(clean) < 6 or key in seen:
                     continue
                 seen.add(key)
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i))
@@ -196,7 +202,7 @@ def _clean_sentence(sentence: str) -> str:
     s = re.sub(r"^#+\s*", "", s)
     s = s.replace("**", "").replace("__", "")
     s = re.sub(r"\s*\|\s*", " | ", s).strip(" |")
-    s = re.sub(r"^-{3,}$", "", s)
+    s = re.sub(r"^-{3,}\s*", "", s)  # a horizontal rule glued to the next line
     return " ".join(s.split())[:600]
 
 
@@ -259,7 +265,7 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
     unit = [head]
     size = len(head.text)
     announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))
-    limit = 4 if announces else 1
+    limit = 6 if announces else 1
     for nxt in cands[index + 1 :]:
         if (nxt.doc_rank, nxt.passage_rank) != (head.doc_rank, head.passage_rank) or len(unit) > limit:
             break
@@ -284,7 +290,7 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
             break
         if c in chosen:
             continue
-        unit = [u for u in _window(cands, i, 380) if u not in chosen]
+        unit = [u for u in _window(cands, i, 450) if u not in chosen]
         unit_size = sum(len(u.text) + 6 for u in unit)
         if chosen and size + unit_size > TARGET_ANSWER_CHARS:
             unit = [c]

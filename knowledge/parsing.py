@@ -144,6 +144,10 @@ def parse_markdown(text: str) -> ParsedDocument:
         meta = _front_matter(match.group(1))
         text = text[match.end() :]
     text = _clean_markdown(text)
+    # GitBook/Docusaurus put a page's summary in its front matter; it is text readers see, so keep it.
+    summary = " ".join((meta.get("description") or meta.get("summary") or "").split())
+    if len(summary) >= 20 and summary not in text:
+        text = _insert_after_title(text, summary)
     title = meta.get("title", "") or _first_heading(text)
     date = ""
     for key in ("date", "as_of", "last_updated", "updated", "created"):
@@ -197,6 +201,14 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+def _insert_after_title(text: str, paragraph: str) -> str:
+    """Put a paragraph after the leading H1 (or at the top when there is none)."""
+    match = re.match(r"\s*#\s+[^\n]*\n", text)
+    if match:
+        return text[: match.end()] + "\n" + paragraph + "\n\n" + text[match.end() :].lstrip("\n")
+    return paragraph + "\n\n" + text
 
 
 def _first_heading(text: str) -> str:

@@ -66,9 +66,14 @@ def split_sentences(text: str) -> list[str]:
 
 def _prose_sentences(text: str) -> list[str]:
     out: list[str] = []
-    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.)]\s|\||#))", text or ""):
+    # Break at blank lines, before list items, table rows and headings, and after a table row.
+    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.)]\s|\||#))|(?<=\|)[ \t]*\n", text or ""):
         line = " ".join(line.split())
         if not line:
+            continue
+        if line.startswith("|"):  # a table row is one unit: never split inside its cells
+            if re.search(r"[A-Za-z0-9]", line):
+                out.append(line)
             continue
         start = 0
         for match in _SENT_END.finditer(line):
