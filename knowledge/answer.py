@@ -25,6 +25,7 @@ MAX_SENTENCES = 10
 SENTENCE_DOCS = 5  # sentences are drawn from this many top documents
 MAX_CANDIDATES = 90
 SCORE_CHARS = 300
+WANT_BONUS = 0.06  # a sentence of the kind the question asks for (a date, a reason, a name, a number)
 EMBED_CANDIDATES = 32  # hit rate on the dev set was the same from 30 to 90; latency is not
 RARE_DF = 5
 
@@ -216,6 +217,8 @@ _ASKS = [
     (re.compile(r"\bwho\b|\bwhich (company|team|client|tool|project)\b|\bwhat tool\b|\bother tool\b", re.I),
      re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[ .][A-Z][a-zA-Z0-9]+)*\b.*\b(is|was|by|using|use|via|through)\b|"
                 r"\.(io|net|js|org)\b", re.I)),
+    (re.compile(r"\bwhat (happens|will happen|would happen)\b", re.I),
+     re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I)),
     (_NUMERIC_Q, re.compile(r"\d")),
 ]
 
@@ -242,7 +245,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
         c.score = 0.3 * c.lexical + 0.1 * prior + 0.1 * min(novelty, 0.8)
         if any(r.search(c.text) for r in wants):
-            c.score += 0.06
+            c.score += WANT_BONUS
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)
