@@ -16,8 +16,11 @@ STOP_WORDS = frozenset(
     too under until up us use used using very via was wasn't way we well were what what's whats when where
     which while who whom whose why will with would yes yet you your yours heard think tell thing things
     someone something anything basically roughly random one ones lot kind sort maybe want wants need needs
-    does did happen happens happened mean means""".split()
+    does did happen happens happened mean means
+    aren isn doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn ain ll ve let""".split()
 )
+# The word pattern splits at apostrophes ("aren't" -> "aren", "t"), so contractions are listed by their
+# first half too; one-letter rests ("t", "s", "m") are dropped by length.
 
 
 def words(text: str) -> list[str]:
