@@ -36,7 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    _accept_db_everywhere(parser)
     return parser
+
+
+def _accept_db_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let `--db` and `-v` come after the command too (`compute-desk ask --db x.db ...`), as scripts write
+    them either way. SUPPRESS keeps a command's parser from resetting a value given before the command."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in action.choices.values():
+            child.add_argument("--db", default=argparse.SUPPRESS, help="database file (as before the command)")
+            child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                               help=argparse.SUPPRESS)
+            _accept_db_everywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,6 +47,19 @@ def test_ask_json_one_object_per_question(db, capsys):
     assert "The take rate on USDC leases is 20% of lease payments." in obj["answer"] and obj["declined"] is False
 
 
+def test_db_option_is_accepted_after_the_command_too(db, tmp_path, capsys):
+    code, out, _ = run(capsys, "ask", "--db", db, "--json", "what is the take rate on USDC leases?")
+    assert code == 0 and "take-rate.md" in [s["path"] for s in json.loads(out)["sources"]]
+    code, out, _ = run(capsys, "kb", "list", "--db", db)
+    assert code == 0 and "take-rate.md" in out
+    # a value given before the command is not reset by the command's own (unset) option
+    code, out, _ = run(capsys, "--db", db, "kb", "list")
+    assert "take-rate.md" in out
+    other = tmp_path / "other.db"
+    code, out, _ = run(capsys, "--db", other, "kb", "list", "--db", db)
+    assert "take-rate.md" in out and not other.exists()
+
+
 def test_ask_file_jsonl_and_plain_text(db, tmp_path, capsys):
     jsonl = tmp_path / "q.jsonl"
     jsonl.write_text(json.dumps({"id": "a1", "question": "USDC take rate?", "extra": 1}) + "\n"
