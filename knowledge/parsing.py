@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -180,7 +181,9 @@ def _clean_markdown(text: str) -> str:
     cleaned = []
     for i, part in enumerate(parts):
         if i % 2 == 1:
-            cleaned.append(part)
+            # Docs exported from HTML carry entities even inside code (`&lt;ss58_address&gt;`); readers and
+            # answers want the characters.
+            cleaned.append(html.unescape(part))
             continue
         part = _HTML_COMMENT.sub("", part)
         part = _JSX_EXPR.sub("", part)
@@ -193,7 +196,7 @@ def _clean_markdown(text: str) -> str:
         part = _TAG.sub("", part)
         part = _HEADING_ANCHOR.sub("", part)
         part = _MD_ESCAPE.sub(r"\1", part)
-        cleaned.append(part)
+        cleaned.append(html.unescape(part))  # after tags are gone, so '&lt;b&gt;' stays visible text
     return _tidy("".join(cleaned))
 
 

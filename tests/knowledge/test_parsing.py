@@ -48,6 +48,12 @@ def test_markdown_front_matter_and_mdx_noise_are_removed():
     assert "{#emission}" not in doc.text
 
 
+def test_html_entities_become_characters_in_prose_and_code():
+    doc = parse_markdown("# Fees\n\nS&amp;P 500 clients &mdash; see <b>this</b> &lt;b&gt;\n\n```\nbtcli --key &lt;ss58&gt;\n```\n")
+    assert "S&P 500 clients — see this <b>" in doc.text
+    assert "btcli --key <ss58>" in doc.text and "&lt;" not in doc.text
+
+
 def test_sections_keep_heading_paths_and_ignore_hashes_in_code():
     text = "# A\nintro\n## B\nbody b\n```\n# not a heading\n```\n### C\nbody c\n# D\nbody d"
     names = [name for name, _ in sections(text)]
