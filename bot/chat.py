@@ -45,7 +45,7 @@ def format_answer(answer: Answer) -> str:
     if answer.declined:
         return " ".join(answer.answer.split()) + "\n(no sourced answer; logged as a knowledge gap)"
     lines = [" ".join(answer.answer.split()), "Sources:"]
-    lines += [f"  {render.source_line(s)}" for s in answer.sources]
+    lines += [f"  {render.source_line(s)}" for s in answer.cited_sources()]
     lines.append(f"Confidence: {render.confidence_label(answer.confidence)}")
     return "\n".join(lines)
 

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# A citation marker in an answer: [2], several sources [1, 3], or a run of them [1-3] (LLM synthesis).
+_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+
+
+def cited_ranks(text: str) -> set[int]:
+    """The source numbers that the [n] markers of an answer text name."""
+    ranks: set[int] = set()
+    for group in _CITATION.findall(text or ""):
+        for part in group.split(","):
+            ends = [int(n) for n in re.findall(r"\d+", part)]
+            ranks.update(range(ends[0], ends[-1] + 1) if len(ends) == 2 and ends[1] - ends[0] < 50 else ends)
+    return ranks
 
 
 @dataclass
@@ -42,6 +56,11 @@ class Answer:
     answer_id: str = ""  # stored answer id, for feedback buttons
     protocol: str = ""  # the protocol the question was taken to be about ('' if none)
     metrics: list[dict[str, Any]] = field(default_factory=list)  # metric figures behind a metric answer
+
+    def cited_sources(self) -> list[Source]:
+        """The sources the answer's [n] markers cite, in rank order (all of them when none is cited)."""
+        ranks = cited_ranks(self.answer)
+        return [s for s in self.sources if s.rank in ranks] or list(self.sources)
 
     def to_json(self) -> dict[str, Any]:
         """The stable `ask --json` object (extra keys only ever added, never renamed)."""

@@ -6,7 +6,7 @@ import argparse
 
 from bot.cli.common import engine_from, print_json, read_questions
 from knowledge.errors import BadInputError
-from knowledge.results import Answer
+from knowledge.results import Answer, Source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,11 +54,17 @@ def format_answer(answer: Answer) -> str:
     """Plain text for a terminal: the answer, then numbered sources."""
     lines = [answer.answer, ""]
     label = "declined" if answer.declined else f"confidence {answer.confidence:.2f}"
-    if answer.sources:
-        lines.append("Nearest sources:" if answer.declined else "Sources:")
-        for s in answer.sources:
-            where = " — ".join(x for x in (s.title, s.section) if x)
-            extra = ", ".join(x for x in (s.date, s.url or s.path) if x)
-            lines.append(f"  [{s.rank}] {where} ({extra})")
+    cited = answer.sources if answer.declined else answer.cited_sources()
+    rest = [s for s in answer.sources if s not in cited]
+    for heading, group in (("Nearest sources:" if answer.declined else "Sources:", cited), ("Also retrieved:", rest)):
+        if group:
+            lines.append(heading)
+            lines.extend(_source_line(s) for s in group)
     lines.append(f"({label}, {answer.timing_ms:.0f} ms)")
     return "\n".join(lines)
+
+
+def _source_line(s: Source) -> str:
+    where = " — ".join(x for x in (s.title, s.section) if x)
+    extra = ", ".join(x for x in (s.date, s.url or s.path) if x)
+    return f"  [{s.rank}] {where} ({extra})"

@@ -146,7 +146,7 @@ def answer_embed(answer: Answer, max_sources: int = 8) -> discord.Embed:
     embed = discord.Embed(title=clip(answer.question, TITLE_LIMIT), color=COLOR_ANSWER)
     # Leave room for the sources and the rest inside the 6,000 total.
     embed.description = trim(answer.answer, 3500)
-    shown = [s for s in answer.sources if _cited(answer.answer, s.rank)] or answer.sources
+    shown = answer.cited_sources()
     if shown:
         embed.add_field(name="Sources", value=lines_field(source_line(s) for s in shown[:max_sources]),
                         inline=False)
@@ -156,14 +156,6 @@ def answer_embed(answer: Answer, max_sources: int = 8) -> discord.Embed:
     if answer.answer_id:
         embed.set_footer(text=f"answer {answer.answer_id} · 👍/👎 help improve answers")
     return fit(embed)
-
-
-def _cited(text: str, rank: int) -> bool:
-    for match in _MARKER.finditer(text or ""):
-        numbers = [int(n) for n in re.findall(r"\d+", match.group(0))]
-        if rank in numbers:
-            return True
-    return False
 
 
 def decline_embed(answer: Answer) -> discord.Embed:

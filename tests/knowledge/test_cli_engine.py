@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,19 @@ def test_ask_json_one_object_per_question(db, capsys):
     # the starter pack (ingested on first use) may rank beside the new document; the new one is cited
     assert "take-rate.md" in [s["path"] for s in obj["sources"]]
     assert "The take rate on USDC leases is 20% of lease payments." in obj["answer"] and obj["declined"] is False
+
+
+def test_ask_text_lists_cited_sources_first_and_the_rest_apart(db, capsys):
+    code, out, _ = run(capsys, "--db", db, "ask", "--k", "5", "what is the take rate on USDC leases?")
+    assert code == 0
+    answer, _, listing = out.partition("\nSources:\n")
+    cited, _, rest = listing.partition("Also retrieved:\n")
+    markers = set(re.findall(r"\[(\d+)\]", answer))
+    cited_ranks = set(re.findall(r"^  \[(\d+)\]", cited, re.M))
+    assert markers and cited_ranks == markers
+    assert "Take rates" in cited
+    # the other retrieved documents (the starter pack) are still listed, apart and uncited
+    assert rest and not set(re.findall(r"^  \[(\d+)\]", rest, re.M)) & markers
 
 
 def test_db_option_is_accepted_after_the_command_too(db, tmp_path, capsys):
