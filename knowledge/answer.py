@@ -28,6 +28,7 @@ SCORE_CHARS = 300
 WANT_BONUS = 0.06  # a sentence of the kind the question asks for (a date, a reason, a name, a number)
 EMBED_CANDIDATES = 32  # hit rate on the dev set was the same from 30 to 90; latency is not
 RARE_DF = 5
+CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's title/heading
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -249,7 +250,11 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
         sentence_stems = [_stem(w) for w in content_words(c.text)]
         stems = set(sentence_stems)
-        c.lexical = sum(w for t, w in q_terms.items() if t in stems) / total
+        # A term only in the sentence's title or heading counts for less: the heading says what the sentence
+        # is about ("This feature was designed to..." under "Commit Reveal"), but not that it answers.
+        context_stems = {_stem(w) for w in content_words(c.context)} - stems
+        c.lexical = (sum(w for t, w in q_terms.items() if t in stems)
+                     + CONTEXT_TERM_SHARE * sum(w for t, w in q_terms.items() if t in context_stems)) / total
         # A sentence that only restates the question carries no answer: reward words the question lacks.
         novelty = len([w for w in sentence_stems if w not in q_terms]) / max(1, len(sentence_stems))
         prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
@@ -296,12 +301,14 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
 
 
 def _select(cands: list[Candidate]) -> list[Candidate]:
-    """Best sentences with their windows, best first, until the answer budget is used."""
+    """Best sentences with their windows until the answer budget is used, arranged to be read: the
+    passage holding the best sentence comes first, and sentences of one passage keep their order."""
     ranked = sorted(range(len(cands)), key=lambda i: -cands[i].score)
     if not ranked or cands[ranked[0]].score < 0:
         return []
     best = cands[ranked[0]].score
     chosen: list[Candidate] = []
+    groups: dict[tuple[int, int], list[Candidate]] = {}  # per passage, in the order passages were first chosen
     size = 0
     for i in ranked:
         c = cands[i]
@@ -317,8 +324,10 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
             if size + unit_size > TARGET_ANSWER_CHARS:
                 continue
         chosen.extend(unit)
+        for u in unit:
+            groups.setdefault((u.doc_rank, u.passage_rank), []).append(u)
         size += unit_size
-    return sorted(chosen, key=lambda c: (c.doc_rank, c.passage_rank, c.order))
+    return [c for group in groups.values() for c in sorted(group, key=lambda c: c.order)]
 
 
 def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: list[Candidate],
