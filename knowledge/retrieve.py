@@ -257,6 +257,7 @@ def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | No
         score = best.score + (0.25 * items[1].score if len(items) > 1 else 0.0)
         docs.append(DocumentHit(doc_id, best.key, best.protocol, best.title, best.url, best.date, score, items[:per_doc]))
     docs.sort(key=lambda d: -d.score)
+    docs = _without_copies(docs)
     top = docs[:k]
     for leader in dict.fromkeys(x for x in leaders if x is not None):
         if k >= 3 and leader not in {d.document_id for d in top}:
@@ -268,3 +269,23 @@ def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | No
                 if doc not in top[:k]:
                     top = top[: k - 1] + [doc]
     return top[:k]
+
+
+def _without_copies(docs: list[DocumentHit]) -> list[DocumentHit]:
+    """Drop a document whose best passage a better-ranked document already holds word for word.
+
+    Documentation trees keep archived copies of pages (and pages that include the same section), so
+    without this the top k can be three copies of one page; they add nothing for a reader and push a
+    different, relevant document out. A copy is moved to the end, not lost, so a short list still fills.
+    """
+    seen: set[str] = set()
+    kept: list[DocumentHit] = []
+    copies: list[DocumentHit] = []
+    for doc in docs:
+        texts = [" ".join(p.text.split()) for p in doc.passages]
+        if texts and texts[0] in seen:
+            copies.append(doc)
+            continue
+        seen.update(texts)
+        kept.append(doc)
+    return kept + copies

@@ -120,6 +120,23 @@ def test_ask_json_contract_and_citations(engine, docs):
     assert {int(m) for m in re.findall(r"\[(\d+)\]", data["answer"])} <= set(range(1, len(data["sources"]) + 1))
 
 
+def test_an_archived_copy_does_not_take_a_second_place_in_the_top_k(engine, docs):
+    # Documentation trees keep archived copies of pages; a copy adds nothing beside the page it copies.
+    (docs / "akash" / "archive").mkdir()
+    (docs / "akash" / "archive" / "take-rate-old.md").write_text(TAKE_RATE)
+    (docs / "akash" / "leases.md").write_text("# Leases\n\nA lease pays the provider for USDC or AKT compute.\n")
+    engine.ingest([str(docs)], actor="mod:1")
+    answer = engine.ask("what is the take rate on USDC leases?", k=2, log_gap=False)
+    paths = [s.path for s in answer.sources]
+    assert len(paths) == 2 and len({"akash/take-rate.md", "akash/archive/take-rate-old.md"} & set(paths)) == 1
+    assert "akash/leases.md" in paths
+    # with room for everything, the copy is still listed (after the distinct documents), not lost
+    paths = [s.path for s in engine.ask("what is the take rate on USDC leases?", k=10, log_gap=False).sources]
+    assert {"akash/take-rate.md", "akash/archive/take-rate-old.md", "akash/leases.md"} <= set(paths)
+    assert paths.index("akash/leases.md") < max(paths.index("akash/take-rate.md"),
+                                                 paths.index("akash/archive/take-rate-old.md"))
+
+
 def test_protocol_filter_is_strict(engine, docs):
     engine.ingest([str(docs)], actor="mod:1")
     answer = engine.ask("emissions share", protocol="AKT", log_gap=False)
