@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -124,6 +125,60 @@ def _onnx_available() -> bool:
         return onnx_ready()
     except ImportError:
         return False
+
+
+class VectorMemo:
+    """A bounded, thread-safe LRU of text -> vector for one embedder.
+
+    Answer scoring embeds sentences of the retrieved passages on every question; in a server people ask
+    about the same pages again and again, so their sentences are embedded once, not per question.
+    """
+
+    def __init__(self, embedder: Embedder, max_items: int = 20_000) -> None:
+        self.embedder = embedder
+        self.max_items = max_items
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                vector = self._items.get(text)
+                if vector is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._items.move_to_end(text)
+                    out[i] = vector
+        if missing:
+            fresh = self.embedder.encode(list(missing), batch_size=batch_size)
+            with self._lock:
+                for (text, rows), vector in zip(missing.items(), fresh):
+                    out[rows] = vector
+                    self._items[text] = vector
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+        return out
+
+
+_memos: dict[int, VectorMemo] = {}
+
+
+def memo_for(embedder: Embedder) -> VectorMemo:
+    """The process-wide memo of one embedder instance (embedders are shared, see get_embedder)."""
+    with _shared_lock:
+        memo = _memos.get(id(embedder))
+        if memo is None or memo.embedder is not embedder:
+            memo = _memos[id(embedder)] = VectorMemo(embedder)
+        return memo
 
 
 def vector_to_blob(vector: np.ndarray) -> bytes:

@@ -100,10 +100,16 @@ def run_eval(
     ask: Callable[[str, str], dict],
     questions: list[dict],
     retrievers: list[str],
+    before_each: Callable[[], None] | None = None,
 ) -> dict[str, dict[str, Row]]:
-    """Ask every question with every retriever; `ask(question, retriever)` returns an ask --json object."""
+    """Ask every question with every retriever; `ask(question, retriever)` returns an ask --json object.
+
+    `before_each` runs before each retriever's pass (the CLI empties the sentence-vector memo there, so
+    a later retriever's latency is not flattered by the sentences an earlier one embedded)."""
     results: dict[str, dict[str, Row]] = {}
     for retriever in retrievers:
+        if before_each is not None:
+            before_each()
         answers = {q["id"]: ask(q["question"], retriever) for q in questions}
         results[retriever] = judge(questions, answers)
     return results

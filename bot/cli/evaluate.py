@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from bot.cli.common import engine_from
+from knowledge.embed import memo_for
 from knowledge.evaluation import format_table, load_questions, run_eval
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     ids = {q["question"]: q["id"] for q in questions}
     try:
-        results = run_eval(ask, questions, retrievers)
+        results = run_eval(ask, questions, retrievers, before_each=memo_for(engine.embedder).clear)
     finally:
         for fh in files.values():
             fh.close()
