@@ -168,8 +168,22 @@ def compose(
         if len(text) > MAX_ANSWER_CHARS:
             text = _trim_one(chosen[0])
 
-    _fill_evidence(evidence, question, retrieval, candidates, terms)
+    _fill_evidence(evidence, question, retrieval.documents, retrieval.top_cosine, retrieval.protocols,
+                   candidates, terms)
     confidence = confidence_from(evidence)
+    if retrieval.dense_documents:
+        # Hybrid: judge the evidence on the dense ranking's own top documents as well, and trust the lower.
+        # BM25 brings in any passage that repeats a question's rare words ("protein folding" in a list of
+        # what subnets do), which makes a near-miss question look covered; when the passages closest in
+        # meaning never mention those words, the knowledge base likely does not hold the answer (on the dev
+        # set this declined two near-miss questions more and no answerable one).
+        dense_view = Evidence(opinion=evidence.opinion, agreement=retrieval.agreement)
+        top_cosine = max((p.cosine for d in retrieval.dense_documents[:3] for p in d.passages), default=0.0)
+        _fill_evidence(dense_view, question, retrieval.dense_documents, top_cosine, retrieval.protocols,
+                       candidates, terms)
+        dense_confidence = confidence_from(dense_view)
+        evidence.features["dense_view_confidence"] = round(dense_confidence, 4)
+        confidence = min(confidence, dense_confidence)
     declined = evidence.opinion or confidence < threshold
     if declined:
         return Composed(decline_text(question, sources), sources, confidence, True, evidence)
@@ -331,10 +345,11 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
     return [c for group in groups.values() for c in sorted(group, key=lambda c: c.order)]
 
 
-def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: list[Candidate],
-                   terms: TermStats) -> None:
+def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], top_cosine: float,
+                   protocols: list[str], cands: list[Candidate], terms: TermStats) -> None:
+    """The evidence that `documents` (a ranking's top documents) hold the answer to the question."""
     q_terms = content_words(question)
-    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in retrieval.documents[:3] for p in d.passages)
+    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in documents[:3] for p in d.passages)
     stems = {_stem(w) for w in words(top_text)}
     weights = terms.weights(q_terms)
     total = sum(weights.values()) or 1.0
@@ -346,11 +361,9 @@ def _fill_evidence(ev: Evidence, question: str, retrieval: Retrieval, cands: lis
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
                          and _stem(t) not in stems and t not in top_text.lower())
-    ev.top_cosine = retrieval.top_cosine
+    ev.top_cosine = top_cosine
     ev.best_sentence_cosine = max((c.cosine for c in cands), default=0.0)
-    ev.protocol_match = not retrieval.protocols or any(
-        d.protocol in retrieval.protocols or d.protocol == "all" for d in retrieval.documents[:2]
-    )
+    ev.protocol_match = not protocols or any(d.protocol in protocols or d.protocol == "all" for d in documents[:2])
     ev.features = {
         "top_cosine": round(ev.top_cosine, 4),
         "sentence_cosine": round(ev.best_sentence_cosine, 4),

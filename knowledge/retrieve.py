@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -72,6 +72,9 @@ class Retrieval:
     top_cosine: float = 0.0
     top_bm25: float = 0.0
     agreement: float = 0.0  # share of the top documents both rankings put in their own top lists
+    # Hybrid only: the documents the dense ranking alone puts first. The confidence is also judged on them,
+    # since BM25 can bring in a passage that merely repeats a question's rare word (see answer.compose).
+    dense_documents: list[DocumentHit] = field(default_factory=list)
 
 
 class DenseIndex:
@@ -184,14 +187,23 @@ class Retriever:
         passages = self._load(list(scores))
         bm25_score = dict(bm25_hits)
         cosine = dict(dense_hits)
+
+        def prior(p: Passage) -> float:
+            """A chunk of a protocol the question does not name is discounted (unless one is forced)."""
+            other = named and not protocol and p.protocol not in named and p.protocol != "all"
+            return OTHER_PROTOCOL_FACTOR if other else 1.0
+
         for p in passages:
             p.bm25_rank, p.dense_rank = bm25_rank.get(p.chunk_id), dense_rank.get(p.chunk_id)
             p.bm25, p.cosine = bm25_score.get(p.chunk_id, 0.0), cosine.get(p.chunk_id, 0.0)
-            p.score = scores[p.chunk_id]
-            if named and not protocol and p.protocol not in named and p.protocol != "all":
-                p.score *= OTHER_PROTOCOL_FACTOR
+            p.score = scores[p.chunk_id] * prior(p)
         documents = _group(passages, k, passages_per_doc, leaders=[
             self._doc_of(hits[0][0], passages) for hits in (bm25_hits, dense_hits) if hits])
+        dense_documents: list[DocumentHit] = []
+        if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
+            dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
+                          for p in passages if p.dense_rank is not None]
+            dense_documents = _group(dense_only, k, passages_per_doc)
         self._fill_cosines(documents, vector)
         top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
         top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}
@@ -207,6 +219,7 @@ class Retriever:
             top_cosine=max((p.cosine for d in documents[:3] for p in d.passages), default=0.0),
             top_bm25=max((s for _, s in bm25_hits), default=0.0),
             agreement=agreement,
+            dense_documents=dense_documents,
         )
 
     def _fill_cosines(self, documents: list[DocumentHit], vector: np.ndarray) -> None:

@@ -34,3 +34,41 @@ def test_section_label_drops_the_repeated_title():
     assert section_label("Take rates", "Take rates > USDC leases") == "USDC leases"
     assert section_label("Take rates", "Take rates") == ""
     assert section_label("Take rates", "Fees") == "Fees"
+
+
+def _doc(doc_id: int, key: str, text: str, cosine: float):
+    from knowledge.retrieve import DocumentHit, Passage
+
+    passage = Passage(chunk_id=doc_id, document_id=doc_id, key=key, protocol="bittensor", title=key, section="",
+                      text=text, url="", date="", position=0, cosine=cosine, score=1.0 / doc_id)
+    return DocumentHit(doc_id, key, "bittensor", key, "", "", 1.0 / doc_id, [passage])
+
+
+def test_hybrid_confidence_also_needs_the_dense_ranking_to_hold_the_rare_terms():
+    """A near miss: BM25 finds the one passage that repeats the question's rare words, in a list of what
+    subnets do, while every passage close in meaning is about netuids in general: the answer is not held."""
+    from knowledge.answer import TermStats, compose
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+
+    question = "which netuid is the protein folding subnet?"
+    lists_it = _doc(1, "index.md", "Subnets produce compute, storage, protein folding and market predictions.", 0.45)
+    netuid = _doc(2, "glossary.md", "A netuid is the unique identifier of a subnet within the network.", 0.70)
+    api = _doc(3, "api.md", "Returns information about a subnet with a given netuid at a block.", 0.65)
+    terms = TermStats(df={"netuid": 400, "protein": 1, "folding": 2, "subnet": 900}, chunks=8000)
+    embedder = HashEmbedder()
+    vector = embedder.encode([question])[0]
+
+    def retrieval(dense_documents):
+        return Retrieval(question=question, mode="hybrid", terms=["netuid", "protein", "folding", "subnet"],
+                         protocols=["bittensor"], documents=[lists_it, netuid, api], query_vector=vector,
+                         top_cosine=0.70, agreement=0.3, dense_documents=dense_documents)
+
+    fused_only = compose(question, retrieval([]), embedder, terms, threshold=0.2)
+    both = compose(question, retrieval([netuid, api]), embedder, terms, threshold=0.2)
+    assert not fused_only.declined and both.confidence < fused_only.confidence
+    assert both.evidence.features["dense_view_confidence"] == round(both.confidence, 4)
+    assert both.declined
+    # when the dense ranking's own top documents do hold the rare words, nothing changes
+    agrees = compose(question, retrieval([lists_it, netuid]), embedder, terms, threshold=0.2)
+    assert agrees.confidence == fused_only.confidence
