@@ -45,6 +45,9 @@ _NUMERIC_Q = re.compile(
 )
 
 
+# A sentence whose subject is a reference to what the sentence before it named.
+_REFERS_BACK = re.compile(r"^(it|its|this|these|that|those|they|their|such|he|she|his|her)\b(?!\s+(page|document|guide|section|tutorial)\b)", re.I)
+
 # A sentence that announces what follows ("... the following attributes.", "as follows") is useless alone.
 _INTRODUCES = re.compile(r"\b(the following|as follows|below)\b[^.]{0,40}[.:]?$", re.I)
 
@@ -73,6 +76,7 @@ class Candidate:
     lexical: float = 0.0
     cosine: float = 0.0
     context: str = ""  # document title and section heading, so the sentence is embedded in its context
+    antecedent: str = ""  # the sentence before, when this one opens with "It"/"This"/"They"... (refers back)
 
 
 @dataclass
@@ -202,16 +206,21 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
     out: list[Candidate] = []
     for d_rank, doc in enumerate(documents):
         for p_rank, passage in enumerate(doc.passages):
+            previous = ""
             for i, sentence in enumerate(split_sentences(passage.text)):
                 clean = _clean_sentence(sentence)
+                before, previous = previous, clean
                 # Long lines repeated across documents are kept once; short ones (code, list items) are
                 # kept where they are, since they only make sense beside the sentence that introduces them.
                 key = clean.lower() if len(clean.split()) >= 4 else f"{d_rank}:{p_rank}:{clean.lower()}"
                 if len(clean) < 6 or key in seen:
                     continue
                 seen.add(key)
+                # "It will be the first client..." is about what the sentence before names (ANTBIT.IO): that
+                # sentence's words count toward this one's coverage, and it comes along into the answer.
+                antecedent = before if before and _REFERS_BACK.match(clean) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
-                                     context=_context(doc.title, passage.section)))
+                                     context=_context(doc.title, passage.section), antecedent=antecedent))
     return out[:MAX_CANDIDATES]
 
 
@@ -233,18 +242,24 @@ def _clean_sentence(sentence: str) -> str:
 
 
 # What a question asks for, and what a sentence that answers it tends to contain.
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.I)
+# "When did X go live?" asks for a date and nothing else; "what happens when...", "when X, what is Y?" do not.
+_WHEN_DID = re.compile(r"\bwhen (exactly |roughly |approximately )?(did|was|were|will|does|do|is|are|has|have)\b"
+                       r"|\b(since|until) when\b|\bwhat (date|day|month|year)\b|\bon what date\b", re.I)
+DATE_BONUS = 0.15  # a sentence without a date cannot answer a when-did question
+
 _ASKS = [
-    (re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b|\bgo(es|ing)? live\b", re.I),
-     re.compile(r"\b(19|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.I)),
+    (_WHEN_DID, _DATE, DATE_BONUS),
+    (re.compile(r"\bwhen\b|\bwhat time\b|\bgo(es|ing)? live\b", re.I), _DATE, WANT_BONUS),
     (re.compile(r"\bwhy\b|\bprotect|\bpurpose\b|\breason\b|\bbother\b", re.I),
      re.compile(r"\b(because|due to|in order to|so that|designed to|to (prevent|avoid|solve|protect|ensure|reduce)|"
-                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I)),
+                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I), WANT_BONUS),
     (re.compile(r"\bwho\b|\bwhich (company|team|client|tool|project)\b|\bwhat tool\b|\bother tool\b", re.I),
      re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[ .][A-Z][a-zA-Z0-9]+)*\b.*\b(is|was|by|using|use|via|through)\b|"
-                r"\.(io|net|js|org)\b", re.I)),
+                r"\.(io|net|js|org)\b", re.I), WANT_BONUS),
     (re.compile(r"\bwhat (happens|will happen|would happen)\b", re.I),
-     re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I)),
-    (_NUMERIC_Q, re.compile(r"\d")),
+     re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I), WANT_BONUS),
+    (_NUMERIC_Q, re.compile(r"\d"), WANT_BONUS),
 ]
 
 
@@ -256,7 +271,10 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     q_words = content_words(question)
     q_terms = {_stem(t): w for t, w in terms.weights(q_words).items()}
     total = sum(q_terms.values()) or 1.0
-    wants = [answer_re for ask_re, answer_re in _ASKS if ask_re.search(question)]
+    wants: dict[re.Pattern, float] = {}  # what a sentence answering this question contains -> its bonus
+    for ask_re, answer_re, bonus in _ASKS:
+        if ask_re.search(question):
+            wants[answer_re] = max(bonus, wants.get(answer_re, 0.0))
     qvec = retrieval.query_vector
     if qvec is None:
         qvec = embedder.encode([question])[0]
@@ -264,17 +282,17 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
         sentence_stems = [_stem(w) for w in content_words(c.text)]
         stems = set(sentence_stems)
-        # A term only in the sentence's title or heading counts for less: the heading says what the sentence
-        # is about ("This feature was designed to..." under "Commit Reveal"), but not that it answers.
-        context_stems = {_stem(w) for w in content_words(c.context)} - stems
+        # A term only in the sentence's title or heading (or, for "It ...", the sentence it refers back to)
+        # counts for less: it says what the sentence is about ("This feature was designed to..." under
+        # "Commit Reveal"), but not that it answers.
+        context_stems = {_stem(w) for w in content_words(f"{c.context} {c.antecedent}")} - stems
         c.lexical = (sum(w for t, w in q_terms.items() if t in stems)
                      + CONTEXT_TERM_SHARE * sum(w for t, w in q_terms.items() if t in context_stems)) / total
         # A sentence that only restates the question carries no answer: reward words the question lacks.
         novelty = len([w for w in sentence_stems if w not in q_terms]) / max(1, len(sentence_stems))
         prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
         c.score = 0.3 * c.lexical + 0.1 * prior + 0.1 * min(novelty, 0.8)
-        if any(r.search(c.text) for r in wants):
-            c.score += WANT_BONUS
+        c.score += max((bonus for r, bonus in wants.items() if r.search(c.text)), default=0.0)
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)
@@ -303,6 +321,11 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
     head = cands[index]
     unit = [head]
     size = len(head.text)
+    if head.antecedent and index > 0:
+        before = cands[index - 1]
+        if (before.doc_rank, before.passage_rank, before.order) == (head.doc_rank, head.passage_rank, head.order - 1):
+            unit.insert(0, before)
+            size += len(before.text) + 6
     announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))
     limit = 6 if announces else 1
     for nxt in cands[index + 1 :]:

@@ -72,3 +72,27 @@ def test_hybrid_confidence_also_needs_the_dense_ranking_to_hold_the_rare_terms()
     # when the dense ranking's own top documents do hold the rare words, nothing changes
     agrees = compose(question, retrieval([lists_it, netuid]), embedder, terms, threshold=0.2)
     assert agrees.confidence == fused_only.confidence
+
+
+def test_a_sentence_that_refers_back_brings_the_sentence_it_refers_to():
+    from knowledge.answer import _candidates, _window
+
+    doc = _doc(1, "RNP-004.md", "The RNP proposes an API for external clients. ANTBIT.IO deploys distributed compute "
+               "frameworks. It will be the first client to access the Render Network APIs.", 0.6)
+    cands = _candidates([doc])
+    first_client = next(i for i, c in enumerate(cands) if c.text.startswith("It will be"))
+    assert cands[first_client].antecedent.startswith("ANTBIT.IO deploys")
+    assert not cands[0].antecedent  # an opening sentence refers to nothing before it
+    unit = [c.text for c in _window(cands, first_client, budget=450)]
+    assert unit[0].startswith("ANTBIT.IO deploys") and unit[1].startswith("It will be")
+
+
+def test_only_a_real_when_question_asks_for_a_date():
+    from knowledge.answer import _WHEN_DID
+
+    asks = ["when exactly did dynamic TAO go live on mainnet?", "When was RNP-001 approved?",
+            "what year did Akash launch?", "When is the next halving?"]
+    does_not = ["what happens when a lease closes?", "when my escrow runs out, what happens?",
+                "when USDC payments went live with Mainnet 6, what take rate was set?"]
+    assert all(_WHEN_DID.search(q) for q in asks)
+    assert not any(_WHEN_DID.search(q) for q in does_not)
