@@ -46,7 +46,8 @@ _NUMERIC_Q = re.compile(
 
 
 # A sentence whose subject is a reference to what the sentence before it named.
-_REFERS_BACK = re.compile(r"^(it|its|this|these|that|those|they|their|such|he|she|his|her)\b(?!\s+(page|document|guide|section|tutorial)\b)", re.I)
+_REFERS_BACK = re.compile(r"^(it|its|this|these|that|those|they|their|such|he|she|his|her)\b"
+                          r"(?!\s+(page|document|guide|section|tutorial)\b)", re.I)
 
 # A sentence that announces what follows ("... the following attributes.", "as follows") is useless alone.
 _INTRODUCES = re.compile(r"\b(the following|as follows|below)\b[^.]{0,40}[.:]?$", re.I)
@@ -253,12 +254,14 @@ _ASKS = [
     (re.compile(r"\bwhen\b|\bwhat time\b|\bgo(es|ing)? live\b", re.I), _DATE, WANT_BONUS),
     (re.compile(r"\bwhy\b|\bprotect|\bpurpose\b|\breason\b|\bbother\b", re.I),
      re.compile(r"\b(because|due to|in order to|so that|designed to|to (prevent|avoid|solve|protect|ensure|reduce)|"
-                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I), WANT_BONUS),
+                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I),
+     WANT_BONUS),
     (re.compile(r"\bwho\b|\bwhich (company|team|client|tool|project)\b|\bwhat tool\b|\bother tool\b", re.I),
      re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[ .][A-Z][a-zA-Z0-9]+)*\b.*\b(is|was|by|using|use|via|through)\b|"
                 r"\.(io|net|js|org)\b", re.I), WANT_BONUS),
     (re.compile(r"\bwhat (happens|will happen|would happen)\b", re.I),
-     re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I), WANT_BONUS),
+     re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I),
+     WANT_BONUS),
     (_NUMERIC_Q, re.compile(r"\d"), WANT_BONUS),
 ]
 
@@ -323,7 +326,8 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
     size = len(head.text)
     if head.antecedent and index > 0:
         before = cands[index - 1]
-        if (before.doc_rank, before.passage_rank, before.order) == (head.doc_rank, head.passage_rank, head.order - 1):
+        same_passage = (before.doc_rank, before.passage_rank) == (head.doc_rank, head.passage_rank)
+        if same_passage and before.order == head.order - 1:
             unit.insert(0, before)
             size += len(before.text) + 6
     announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))

@@ -56,7 +56,8 @@ def format_answer(answer: Answer) -> str:
     label = "declined" if answer.declined else f"confidence {answer.confidence:.2f}"
     cited = answer.sources if answer.declined else answer.cited_sources()
     rest = [s for s in answer.sources if s not in cited]
-    for heading, group in (("Nearest sources:" if answer.declined else "Sources:", cited), ("Also retrieved:", rest)):
+    first = "Nearest sources:" if answer.declined else "Sources:"
+    for heading, group in ((first, cited), ("Also retrieved:", rest)):
         if group:
             lines.append(heading)
             lines.extend(_source_line(s) for s in group)
