@@ -127,13 +127,15 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|
 _MDX_IMPORT = re.compile(r"^(?:import|export)\s.*?$", re.M)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _LIQUID = re.compile(r"\{%-?\s*(?:end)?[a-z_]+[^%]*%\}")  # GitBook {% hint %} ... {% endhint %}
-_ADMONITION = re.compile(r"^:::\s*\w*.*$", re.M)  # Docusaurus :::note / :::
+# Docusaurus ":::note Title" / ":::". [ \t], never \s: \s would run past the line end and take the next line
+# (a heading, or a paragraph's first sentence) with the closing ":::".
+_ADMONITION = re.compile(r"^:::[ \t]*\w*.*$", re.M)
 _JSX_SELF_CLOSING = re.compile(r"<[A-Z][\w.]*(?:\s[^<>]*)?/>")
 _TAG = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _JSX_EXPR = re.compile(r"\{/\*.*?\*/\}", re.S)
-_HEADING_ANCHOR = re.compile(r"\s*\{#[\w-]+\}\s*$", re.M)
+_HEADING_ANCHOR = re.compile(r"[ \t]*\{#[\w-]+\}[ \t]*$", re.M)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!=|<>~$&])")
 
 

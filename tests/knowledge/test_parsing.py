@@ -48,6 +48,20 @@ def test_markdown_front_matter_and_mdx_noise_are_removed():
     assert "{#emission}" not in doc.text
 
 
+def test_what_follows_an_admonition_or_anchor_is_kept_whole():
+    # A closing ':::' once took the next non-blank line with it: FAQ headings, first sentences of paragraphs.
+    doc = parse_markdown(MDX)
+    assert "## Injection" in doc.text
+    faq = parse_markdown(
+        "# FAQ\n\n## General\n\n### Do subnets talk?\n\nThey do not.\n\n:::tip See also\nThe API page.\n:::\n\n"
+        "## Mining and validation\n\n### Who validates the chain?\n\nThe Opentensor Foundation, on Proof-of-Authority.\n\n"
+        ":::note\nA note.\n:::\nFirst sentence after the note. Second one.\n\n## Anchored {#anchor}\n\nBody.\n")
+    names = [name for name, _ in sections(faq.text)]
+    assert "FAQ > Mining and validation > Who validates the chain?" in names
+    assert "First sentence after the note. Second one." in faq.text
+    assert "## Anchored\n\nBody." in faq.text
+
+
 def test_html_entities_become_characters_in_prose_and_code():
     doc = parse_markdown("# Fees\n\nS&amp;P 500 clients &mdash; see <b>this</b> &lt;b&gt;\n\n```\nbtcli --key &lt;ss58&gt;\n```\n")
     assert "S&P 500 clients — see this <b>" in doc.text
