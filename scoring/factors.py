@@ -24,10 +24,11 @@ ELASTICITY_PRIOR = 1.0  # price/sales-like: value proportional to usage when usa
 ELASTICITY_BAND = 0.5  # price must outrun usage even at elasticity +/- this to count as a premium
 METCALFE = 2.0  # ...and, while usage grows, even at Metcalfe's value-grows-with-the-square elasticity
 
-# Points each factor can take off the score (they sum to 100).
 GAP_FLOOR = 0.15  # a valuation gap below this (log) is never a premium
-YOUNG_FIT_DAYS = 300  # a fit on fewer days than this widens the gap floor ...
-YOUNG_GAP_EXTRA = 0.35  # ... by up to this much (at 60 fit days), shrinking linearly to nothing at 300
+YOUNG_GAP_EXTRA = 0.35  # ...nor below GAP_FLOOR + this while the fit has at most YOUNG_FIT_FULL days,
+YOUNG_FIT_FULL, YOUNG_FIT_DONE = 60, 300  # the extra shrinking linearly to nothing at YOUNG_FIT_DONE days
+
+# Points each factor can take off the score (they sum to 100).
 WEIGHTS = {"valuation_gap": 35.0, "explosiveness": 25.0, "momentum_divergence": 25.0, "turnover": 15.0}
 
 
@@ -171,7 +172,7 @@ def day_factors(p: Prepared, t: int) -> DayFactors | None:
     # A short fit window cannot show how far a persistent premium wanders: the noise floor starts wide and
     # narrows to GAP_FLOOR as the window fills (found with an independently written path generator: usage
     # paths were called speculative right after the warm-up on a premium the fit had not seen vary yet).
-    young = float(np.clip((YOUNG_FIT_DAYS - len(fu)) / (YOUNG_FIT_DAYS - 60), 0.0, 1.0))
+    young = float(np.clip((YOUNG_FIT_DONE - len(fu)) / (YOUNG_FIT_DONE - YOUNG_FIT_FULL), 0.0, 1.0))
     gap_threshold = max(2.0 * scale, GAP_FLOOR + YOUNG_GAP_EXTRA * young)
 
     w0 = max(0, t - ADF_WINDOW + 1)
