@@ -131,6 +131,7 @@ _LIQUID = re.compile(r"\{%-?\s*(?:end)?[a-z_]+[^%]*%\}")  # GitBook {% hint %} .
 # (a heading, or a paragraph's first sentence) with the closing ":::".
 _ADMONITION = re.compile(r"^:::[ \t]*\w*.*$", re.M)
 _JSX_SELF_CLOSING = re.compile(r"<[A-Z][\w.]*(?:\s[^<>]*)?/>")
+_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
 _TAG = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
@@ -192,14 +193,21 @@ def _clean_markdown(text: str) -> str:
         part = _MDX_IMPORT.sub("", part)
         part = _LIQUID.sub("", part)
         part = _ADMONITION.sub("", part)
-        part = _JSX_SELF_CLOSING.sub("", part)
+        part = _outside_inline_code(_JSX_SELF_CLOSING, part)
         part = _IMAGE.sub(lambda m: m.group(1), part)
         part = _LINK.sub(lambda m: m.group(1), part)
-        part = _TAG.sub("", part)
+        part = _outside_inline_code(_TAG, part)
         part = _HEADING_ANCHOR.sub("", part)
         part = _MD_ESCAPE.sub(r"\1", part)
         cleaned.append(html.unescape(part))  # after tags are gone, so '&lt;b&gt;' stays visible text
     return _tidy("".join(cleaned))
+
+
+def _outside_inline_code(tag: re.Pattern, text: str) -> str:
+    """Remove HTML/JSX tags except inside `inline code`, where `<provider-address>` or `services.<name>`
+    is a placeholder the reader needs, not markup."""
+    pieces = _INLINE_CODE.split(text)
+    return "".join(piece if i % 2 else tag.sub("", piece) for i, piece in enumerate(pieces))
 
 
 def _tidy(text: str) -> str:

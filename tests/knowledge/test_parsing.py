@@ -62,6 +62,13 @@ def test_what_follows_an_admonition_or_anchor_is_kept_whole():
     assert "## Anchored\n\nBody." in faq.text
 
 
+def test_placeholders_in_inline_code_are_kept_while_tags_in_prose_go():
+    doc = parse_markdown("# SDL\n\nSet `services.<name>.params` and run `provider-services tx <provider-address>`; "
+                         "<b>bold</b> words and <Card title='x' /> stay readable.\n")
+    assert "`services.<name>.params`" in doc.text and "`provider-services tx <provider-address>`" in doc.text
+    assert "<b>" not in doc.text and "bold words" in doc.text and "<Card" not in doc.text
+
+
 def test_html_entities_become_characters_in_prose_and_code():
     doc = parse_markdown("# Fees\n\nS&amp;P 500 clients &mdash; see <b>this</b> &lt;b&gt;\n\n```\nbtcli --key &lt;ss58&gt;\n```\n")
     assert "S&P 500 clients — see this <b>" in doc.text
