@@ -16,7 +16,7 @@ import snowballstemmer
 
 from knowledge.embed import Embedder, memo_for
 from knowledge.results import Source
-from knowledge.retrieve import DocumentHit, Retrieval
+from knowledge.retrieve import DocumentHit, Retrieval, top_passage_cosine
 from knowledge.text import content_words, split_sentences, words
 
 MAX_ANSWER_CHARS = 1000
@@ -183,8 +183,8 @@ def compose(
         # meaning never mention those words, the knowledge base likely does not hold the answer (on the dev
         # set this declined two near-miss questions more and no answerable one).
         dense_view = Evidence(opinion=evidence.opinion, agreement=retrieval.agreement)
-        top_cosine = max((p.cosine for d in retrieval.dense_documents[:3] for p in d.passages), default=0.0)
-        _fill_evidence(dense_view, question, retrieval.dense_documents, top_cosine, retrieval.protocols,
+        dense_docs = retrieval.dense_documents
+        _fill_evidence(dense_view, question, dense_docs, top_passage_cosine(dense_docs), retrieval.protocols,
                        candidates, terms)
         dense_confidence = confidence_from(dense_view)
         evidence.features["dense_view_confidence"] = round(dense_confidence, 4)

@@ -216,7 +216,7 @@ class Retriever:
             protocols=[protocol] if protocol else named,
             documents=documents,
             query_vector=vector,
-            top_cosine=max((p.cosine for d in documents[:3] for p in d.passages), default=0.0),
+            top_cosine=top_passage_cosine(documents),
             top_bm25=max((s for _, s in bm25_hits), default=0.0),
             agreement=agreement,
             dense_documents=dense_documents,
@@ -253,6 +253,11 @@ class Retriever:
             for r in rows:
                 out.append(Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9]))
         return out
+
+
+def top_passage_cosine(documents: list[DocumentHit]) -> float:
+    """The question's best cosine with a passage of the first three documents (evidence for answering)."""
+    return max((p.cosine for d in documents[:3] for p in d.passages), default=0.0)
 
 
 def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | None] = ()) -> list[DocumentHit]:
