@@ -327,7 +327,9 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
     if head.antecedent and index > 0:
         before = cands[index - 1]
         same_passage = (before.doc_rank, before.passage_rank) == (head.doc_rank, head.passage_rank)
-        if same_passage and before.order == head.order - 1:
+        # it counts toward the window like any sentence: a long one would crowd out the next sentences
+        fits = size + len(before.text) + 6 <= budget
+        if same_passage and before.order == head.order - 1 and fits:
             unit.insert(0, before)
             size += len(before.text) + 6
     announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))

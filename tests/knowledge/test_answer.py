@@ -85,6 +85,8 @@ def test_a_sentence_that_refers_back_brings_the_sentence_it_refers_to():
     assert not cands[0].antecedent  # an opening sentence refers to nothing before it
     unit = [c.text for c in _window(cands, first_client, budget=450)]
     assert unit[0].startswith("ANTBIT.IO deploys") and unit[1].startswith("It will be")
+    # the sentence referred to counts toward the window's budget: one too long to fit stays out
+    assert [c.text for c in _window(cands, first_client, budget=80)][0].startswith("It will be")
 
 
 def test_only_a_real_when_question_asks_for_a_date():
