@@ -35,7 +35,11 @@ _OPINION = re.compile(
     r"\b(would|should|do|will|could) (you|i|we)\b.*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
     r"|\b(do you think|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
     r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
-    r"|\b(financial advice|good investment|worth buying|buy the dip)\b",
+    r"|\b(financial advice|good investment|worth buying|buy the dip)\b"
+    # where a price goes next, and which one pays best: predictions and advice, not documented facts
+    r"|\b(price|token|it|tao|akt|rndr|render) (go(es)? up|go(es)? down|goes? (higher|lower)|pump|dump|rise|crash)\b"
+    r"|\b(bullish|bearish|most profitable|max(imum)? profits?|better bet|best bet)\b"
+    r"|\bwhich (one )?(would|should) (you|i) (pick|choose|go with|buy|mine|stake)\b",
     re.I,
 )
 _NUMERIC_Q = re.compile(

@@ -71,6 +71,8 @@ _DOC_INTENT = re.compile(
     r"|\bschedule\b|\bhalving\b|\bproposal\b|\brnp[- ]?\d|\baep[- ]?\d|\bcreated per\b|\bwhat happens\b"
     r"|\bwhat (?:%|percent|percentage|share|fraction|portion|proportion)\b|%\s*of\b|\bpercent(?:age)? of\b"
     r"|\bfee (?:structure|model|rate)\b|\btake rate\b|\bhow (?:are|is) .* fees?\b|\bwhat fees?\b"
+    # a share of something, or a requirement: "how much of the total stake does a hotkey need for the senate?"
+    r"|\bhow much of\b|\b(?:need|needs|needed|require[sd]?|requirements?|eligib\w*|qualify|minimum)\b"
 )
 _FIGURE_CUE = re.compile(
     r"^(?:what(?:'s|s| is| are| was| were)|how (?:much|many|big|large|high|low)|current|latest|today|now|show|"

@@ -98,3 +98,16 @@ def test_only_a_real_when_question_asks_for_a_date():
                 "when USDC payments went live with Mainnet 6, what take rate was set?"]
     assert all(_WHEN_DID.search(q) for q in asks)
     assert not any(_WHEN_DID.search(q) for q in does_not)
+
+
+def test_price_predictions_and_profit_advice_are_opinion_questions():
+    from knowledge.answer import is_opinion_question
+
+    opinions = ["will the TAO price go up after the next halving?",
+                "which bittensor subnet is the best one to mine right now if I just want max profit?",
+                "is akash a better bet than render for inference? which one would you pick?",
+                "is AKT bullish here?", "what's the most profitable GPU to run on Render?"]
+    facts = ["what is the best way to deploy a subnet locally?", "does the emission go down after a halving?",
+             "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?"]
+    assert all(is_opinion_question(q) for q in opinions)
+    assert not any(is_opinion_question(q) for q in facts)

@@ -151,6 +151,8 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "What do Render creators burn for each frame job?",
     "Does Render burn tokens?",
     "what do akash providers earn?",
+    "how much of the network's total stake does a hotkey need to be eligible for the senate?",
+    "how much AKT do I need to become a provider?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
