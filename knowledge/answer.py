@@ -388,8 +388,10 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     total = sum(weights.values()) or 1.0
     ev.coverage = sum(w for t, w in weights.items() if _stem(t) in stems) / total
     # Rare terms (high idf) that none of the retrieved text holds: the knowledge base likely lacks the answer.
-    # "Rare" = in at most RARE_DF chunks of the whole knowledge base.
-    rare = [t for t in q_terms if terms.df.get(t, 0) <= RARE_DF]
+    # "Rare" = in at least one and at most RARE_DF chunks of the whole knowledge base. A word it never uses
+    # (slang like "rigs", a typo, an outside name) is counted once, as an unknown term, not twice: counting
+    # it here too declined chatty answerable questions ("I run 6 rigs... do my rewards get nerfed?").
+    rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF]
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)

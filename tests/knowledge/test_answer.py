@@ -111,3 +111,17 @@ def test_price_predictions_and_profit_advice_are_opinion_questions():
              "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?"]
     assert all(is_opinion_question(q) for q in opinions)
     assert not any(is_opinion_question(q) for q in facts)
+
+
+def test_a_word_the_knowledge_base_never_uses_counts_once_not_as_a_missing_rare_term():
+    """Slang ('rigs') is unknown to the whole knowledge base: it counts as an unknown term only, while a
+    rare word the knowledge base does use elsewhere ('nerfed', in one chunk) and the passages lack is missing."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    doc = _doc(1, "RNP-015.md", "Availability rewards are reduced for wallets running more than 3 nodes.", 0.5)
+    terms = TermStats(df={"run": 700, "6": 300, "rigs": 0, "wallet": 800, "availability": 300, "rewards": 280, "nerfed": 1},
+                      chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "I run 6 rigs on one wallet, do my availability rewards get nerfed?", [doc], 0.5,
+                   ["render"], [], terms)
+    assert ev.unknown_terms == 1 and ev.rare_missing == 1
