@@ -82,6 +82,7 @@ class Candidate:
     cosine: float = 0.0
     context: str = ""  # document title and section heading, so the sentence is embedded in its context
     antecedent: str = ""  # the sentence before, when this one opens with "It"/"This"/"They"... (refers back)
+    header: str = ""  # for a table row: the table's header row, which names what each cell is
 
 
 @dataclass
@@ -212,9 +213,17 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
     for d_rank, doc in enumerate(documents):
         for p_rank, passage in enumerate(doc.passages):
             previous = ""
+            header, in_table = "", False
             for i, sentence in enumerate(split_sentences(passage.text)):
                 clean = _clean_sentence(sentence)
                 before, previous = previous, clean
+                # "Network Purpose | For all | For all | For OTF-internal development only" says which network
+                # is internal only through its table's first row ("DESCRIPTION | MAINNET | TESTNET | DEVNET").
+                is_row = sentence.startswith("|")
+                if is_row and not in_table:
+                    header = clean
+                row_header = header if is_row and in_table else ""
+                in_table = is_row
                 # Long lines repeated across documents are kept once; short ones (code, list items) are
                 # kept where they are, since they only make sense beside the sentence that introduces them.
                 key = clean.lower() if len(clean.split()) >= 4 else f"{d_rank}:{p_rank}:{clean.lower()}"
@@ -225,7 +234,8 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 # sentence's words count toward this one's coverage, and it comes along into the answer.
                 antecedent = before if before and _REFERS_BACK.match(clean) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
-                                     context=_context(doc.title, passage.section), antecedent=antecedent))
+                                     context=_context(doc.title, passage.section), antecedent=antecedent,
+                                     header=row_header))
     return out[:MAX_CANDIDATES]
 
 
@@ -292,7 +302,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         # A term only in the sentence's title or heading (or, for "It ...", the sentence it refers back to)
         # counts for less: it says what the sentence is about ("This feature was designed to..." under
         # "Commit Reveal"), but not that it answers.
-        context_stems = {_stem(w) for w in content_words(f"{c.context} {c.antecedent}")} - stems
+        context_stems = {_stem(w) for w in content_words(f"{c.context} {c.antecedent} {c.header}")} - stems
         c.lexical = (sum(w for t, w in q_terms.items() if t in stems)
                      + CONTEXT_TERM_SHARE * sum(w for t, w in q_terms.items() if t in context_stems)) / total
         # A sentence that only restates the question carries no answer: reward words the question lacks.
@@ -310,7 +320,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     # sentence: its similarity is the mean of the sentence embedded alone and after its title and heading.
     # On the dev set the mean beat either one alone (hit 0.900 vs 0.875 with the starter pack, 0.825 vs
     # 0.800 on the corpus alone), for twice the sentence-embedding time (~0.1 s).
-    texts = [f"{c.context}: {c.text[:SCORE_CHARS]}" if c.context else c.text[:SCORE_CHARS] for c in embedded]
+    texts = [f"{_prefix(c)}: {c.text[:SCORE_CHARS]}" if _prefix(c) else c.text[:SCORE_CHARS] for c in embedded]
     memo = memo_for(embedder)
     vecs = memo.encode(texts, batch_size=8)
     alone = memo.encode([c.text[:SCORE_CHARS] for c in embedded], batch_size=8) @ qvec
@@ -320,6 +330,11 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     for c in cands:
         if c not in scored:
             c.score = -1.0
+
+
+def _prefix(c: Candidate) -> str:
+    """What a sentence is embedded after: its title and heading, and for a table row the table's header."""
+    return " — ".join(p for p in (c.context, c.header[:SCORE_CHARS]) if p)
 
 
 def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
@@ -336,6 +351,12 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
         if same_passage and before.order == head.order - 1 and fits:
             unit.insert(0, before)
             size += len(before.text) + 6
+    if head.header:  # a table row reads only under its header row
+        header = next((c for c in reversed(cands[:index]) if c.text == head.header
+                       and (c.doc_rank, c.passage_rank) == (head.doc_rank, head.passage_rank)), None)
+        if header is not None and size + len(header.text) + 6 <= budget:
+            unit.insert(0, header)
+            size += len(header.text) + 6
     announces = head.text.rstrip().endswith(":") or bool(_INTRODUCES.search(head.text))
     limit = 6 if announces else 1
     for nxt in cands[index + 1 :]:

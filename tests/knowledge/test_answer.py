@@ -125,3 +125,18 @@ def test_a_word_the_knowledge_base_never_uses_counts_once_not_as_a_missing_rare_
     _fill_evidence(ev, "I run 6 rigs on one wallet, do my availability rewards get nerfed?", [doc], 0.5,
                    ["render"], [], terms)
     assert ev.unknown_terms == 1 and ev.rare_missing == 1
+
+
+def test_a_table_row_is_scored_and_shown_under_its_header_row():
+    from knowledge.answer import _candidates, _window
+
+    doc = _doc(1, "networks.md", "The table compares the networks:\n| DESCRIPTION | MAINNET | DEVNET |\n|:---|:---|:---|\n"
+               "| Chain URL | wss://main | wss://dev |\n| Network Purpose | For all | For OTF-internal development only |",
+               0.6)
+    cands = _candidates([doc])
+    purpose = next(i for i, c in enumerate(cands) if c.text.startswith("Network Purpose"))
+    assert cands[purpose].header == "DESCRIPTION | MAINNET | DEVNET"
+    assert not next(c for c in cands if c.text.startswith("DESCRIPTION")).header  # the header row has none
+    assert not cands[0].header  # nor has prose
+    unit = [c.text for c in _window(cands, purpose, budget=450)]
+    assert unit[0] == "DESCRIPTION | MAINNET | DEVNET" and unit[1].startswith("Network Purpose")
