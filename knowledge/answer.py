@@ -277,6 +277,9 @@ _ASKS = [
      re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I),
      WANT_BONUS),
     (_NUMERIC_Q, re.compile(r"\d"), WANT_BONUS),
+    # an address, URL, flag or command: the sentence that spells one out, not the one that mentions it
+    (re.compile(r"\b(address|url|endpoint|flag|command|option|port|chain id)\b", re.I),
+     re.compile(r"\b0x[0-9a-f]{6,}|\bwss?://|\bhttps?://|(?<![\w-])--[a-z][\w.-]+|:\d{2,5}\b", re.I), 2 * WANT_BONUS),
 ]
 
 

@@ -140,3 +140,17 @@ def test_a_table_row_is_scored_and_shown_under_its_header_row():
     assert not cands[0].header  # nor has prose
     unit = [c.text for c in _window(cands, purpose, budget=450)]
     assert unit[0] == "DESCRIPTION | MAINNET | DEVNET" and unit[1].startswith("Network Purpose")
+
+
+def test_a_question_for_an_address_or_flag_wants_the_sentence_that_spells_it_out():
+    from knowledge.answer import _ASKS
+
+    def bonus(question: str, sentence: str) -> float:
+        return max((b for ask, answer, b in _ASKS if ask.search(question) and answer.search(sentence)), default=0.0)
+
+    question = "what's the contract address of the staking precompile on the subtensor EVM?"
+    spelled = "Copy staking precompile address `0x0000000000000000000000000000000000000801` to the At Address field."
+    mentioned = "Remix IDE will find the precompile at the precompile address on the subtensor EVM."
+    assert bonus(question, spelled) > bonus(question, mentioned) == 0.0
+    assert bonus("which sync flag do I pass for a lite node?", "Start it with --sync=warp and --pruning.") > 0
+    assert bonus("what does the staking precompile do?", spelled) == 0.0  # not asked for: no bonus
