@@ -154,3 +154,26 @@ def test_a_question_for_an_address_or_flag_wants_the_sentence_that_spells_it_out
     assert bonus(question, spelled) > bonus(question, mentioned) == 0.0
     assert bonus("which sync flag do I pass for a lite node?", "Start it with --sync=warp and --pruning.") > 0
     assert bonus("what does the staking precompile do?", spelled) == 0.0  # not asked for: no bonus
+
+
+def test_a_percentage_question_whose_best_sentences_hold_none_lowers_the_confidence():
+    from knowledge.answer import Evidence, TermStats, _fill_evidence, confidence_from
+
+    question = "what was the final vote on RNP-023, like what % voted yes?"
+    doc = _doc(1, "RNP-023.md", "RNP-023 was approved after the final vote.", 0.6)
+    terms = TermStats(df={"final": 180, "vote": 115, "rnp-023": 51, "voted": 115}, chunks=8000)
+
+    def evidence(sentences: list[str]) -> Evidence:
+        ev = Evidence()
+        cands = [cand(s, 0, 0, i, 0.6 - 0.01 * i) for i, s in enumerate(sentences)]
+        _fill_evidence(ev, question, [doc], 0.6, ["render"], cands, terms)
+        return ev
+
+    without = evidence(["RNP-023 was approved after the final vote.", "The vote ran on Snapshot for 6 days."])
+    with_share = evidence(["RNP-023 was approved after the final vote.", "92% of the votes cast were yes."])
+    assert without.kind_missing and not with_share.kind_missing
+    assert confidence_from(without) < confidence_from(with_share)
+    # a question that asks for no percentage is not affected
+    plain = Evidence()
+    _fill_evidence(plain, "was RNP-023 approved?", [doc], 0.6, ["render"], [cand("It was approved.", 0, 0, 0, 0.5)], terms)
+    assert not plain.kind_missing
