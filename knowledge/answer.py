@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import snowballstemmer
@@ -120,9 +121,20 @@ def _stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+_FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they))\b", re.I)
+
+
 def is_opinion_question(question: str) -> bool:
-    """Advice, predictions and requests for the bot's own opinion."""
-    return bool(_OPINION.search(question or ""))
+    """Advice, predictions and requests for the bot's own opinion.
+
+    A question in the future tense about a year still to come ("how many RENDER are going to get burned
+    during 2027?") asks for a forecast; "what does the roadmap plan for 2027?" does not."""
+    text = question or ""
+    if _OPINION.search(text):
+        return True
+    this_year = datetime.now(timezone.utc).year
+    later = any(int(y) > this_year for y in re.findall(r"\b(20\d\d)\b", text))
+    return later and bool(_FUTURE_TENSE.search(text))
 
 
 def section_label(title: str, section: str) -> str:

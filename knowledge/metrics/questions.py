@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from knowledge.metrics.values import METRICS, MetricValue, format_age
@@ -113,10 +114,20 @@ class MetricAnswer:
     stale: bool = False
 
 
+_FUTURE = re.compile(r"\b(?:going to|gonna|will (?:be|get|there be))\b")
+
+
+def _asks_about_the_future(text: str) -> bool:
+    """'How many RENDER are going to get burned during 2027?': no live figure answers that; the documents
+    (a schedule, a budget) may."""
+    years = [int(y) for y in re.findall(r"\b(20\d\d)\b", text)]
+    return bool(_FUTURE.search(text)) or any(y > datetime.now(timezone.utc).year for y in years)
+
+
 def detect_metric_question(question: str, registry: "Registry") -> MetricQuery | None:
     """A MetricQuery when the question asks for a live figure; None when unsure (doc questions, opinions)."""
     text = " ".join((question or "").lower().replace("’", "'").split())
-    if not text or len(text) > 300 or _OPINION.search(text):
+    if not text or len(text) > 300 or _OPINION.search(text) or _asks_about_the_future(text):
         return None
     families = [name for name, rx in _VOCAB if rx.search(text)]
     if not families:

@@ -106,9 +106,11 @@ def test_price_predictions_and_profit_advice_are_opinion_questions():
     opinions = ["will the TAO price go up after the next halving?",
                 "which bittensor subnet is the best one to mine right now if I just want max profit?",
                 "is akash a better bet than render for inference? which one would you pick?",
-                "is AKT bullish here?", "what's the most profitable GPU to run on Render?"]
+                "is AKT bullish here?", "what's the most profitable GPU to run on Render?",
+                "how many RENDER tokens are going to get burned in total during 2099?"]
     facts = ["what is the best way to deploy a subnet locally?", "does the emission go down after a halving?",
-             "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?"]
+             "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?",
+             "what does the Render roadmap plan for 2099?", "how many TAO were emitted in 2024?"]
     assert all(is_opinion_question(q) for q in opinions)
     assert not any(is_opinion_question(q) for q in facts)
 

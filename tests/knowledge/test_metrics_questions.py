@@ -153,6 +153,8 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "what do akash providers earn?",
     "how much of the network's total stake does a hotkey need to be eligible for the senate?",
     "how much AKT do I need to become a provider?",
+    "how many RENDER tokens are going to get burned in total during 2027?",
+    "what will the TAO emissions be in 2031?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
