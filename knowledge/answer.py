@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
 
 import snowballstemmer
@@ -18,7 +17,7 @@ import snowballstemmer
 from knowledge.embed import Embedder, memo_for
 from knowledge.results import Source
 from knowledge.retrieve import DocumentHit, Retrieval, top_passage_cosine
-from knowledge.text import content_words, split_sentences, words
+from knowledge.text import FUTURE_TENSE, content_words, mentions_a_later_year, split_sentences, words
 
 MAX_ANSWER_CHARS = 1000
 TARGET_ANSWER_CHARS = 940
@@ -121,20 +120,13 @@ def _stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
-_FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they))\b", re.I)
-
-
 def is_opinion_question(question: str) -> bool:
     """Advice, predictions and requests for the bot's own opinion.
 
     A question in the future tense about a year still to come ("how many RENDER are going to get burned
     during 2027?") asks for a forecast; "what does the roadmap plan for 2027?" does not."""
     text = question or ""
-    if _OPINION.search(text):
-        return True
-    this_year = datetime.now(timezone.utc).year
-    later = any(int(y) > this_year for y in re.findall(r"\b(20\d\d)\b", text))
-    return later and bool(_FUTURE_TENSE.search(text))
+    return bool(_OPINION.search(text)) or (mentions_a_later_year(text) and bool(FUTURE_TENSE.search(text)))
 
 
 def section_label(title: str, section: str) -> str:

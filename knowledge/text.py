@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 _WORD_RE = re.compile(r"[a-z0-9][a-z0-9.\-_%$]*[a-z0-9%]|[a-z0-9]")
 
@@ -89,3 +90,13 @@ def _prose_sentences(text: str) -> list[str]:
         if tail:
             out.append(tail)
     return out
+
+
+# "going to", "will be": a question about what has not happened yet
+FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they))\b", re.I)
+
+
+def mentions_a_later_year(text: str) -> bool:
+    """Whether the text names a year after the current one ("during 2027" asked in 2026)."""
+    this_year = datetime.now(timezone.utc).year
+    return any(int(y) > this_year for y in re.findall(r"\b(20\d\d)\b", text or ""))

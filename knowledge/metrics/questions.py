@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from knowledge.metrics.values import METRICS, MetricValue, format_age
 from knowledge.results import Source
+from knowledge.text import FUTURE_TENSE, mentions_a_later_year
 
 if TYPE_CHECKING:
     from knowledge.protocols import Registry
@@ -114,14 +114,10 @@ class MetricAnswer:
     stale: bool = False
 
 
-_FUTURE = re.compile(r"\b(?:going to|gonna|will (?:be|get|there be))\b")
-
-
 def _asks_about_the_future(text: str) -> bool:
     """'How many RENDER are going to get burned during 2027?': no live figure answers that; the documents
     (a schedule, a budget) may."""
-    years = [int(y) for y in re.findall(r"\b(20\d\d)\b", text)]
-    return bool(_FUTURE.search(text)) or any(y > datetime.now(timezone.utc).year for y in years)
+    return bool(FUTURE_TENSE.search(text)) or mentions_a_later_year(text)
 
 
 def detect_metric_question(question: str, registry: "Registry") -> MetricQuery | None:
