@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # A citation marker in an answer: [2], several sources [1, 3], or a run of them [1-3] (LLM synthesis).
-_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+CITATION_MARKER = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 
 
 def cited_ranks(text: str) -> set[int]:
     """The source numbers that the [n] markers of an answer text name."""
     ranks: set[int] = set()
-    for group in _CITATION.findall(text or ""):
+    for group in CITATION_MARKER.findall(text or ""):
         for part in group.split(","):
             ends = [int(n) for n in re.findall(r"\d+", part)]
             ranks.update(range(ends[0], ends[-1] + 1) if len(ends) == 2 and ends[1] - ends[0] < 50 else ends)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import discord
 
-from knowledge.results import Answer, Source
+from knowledge.results import CITATION_MARKER, Answer, Source
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,11 @@ COLOR_WARN = 0xE0A800
 
 # A place where text may end: sentence punctuation, then any citation markers, then space or the end.
 _SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])*(?=\s|$)|\n\n")
-_MARKER = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")
 
 
 def _inside_marker(text: str, cut: int) -> bool:
     """True when cutting `text` at `cut` would split a `[n]` marker."""
-    return any(m.start() < cut < m.end() for m in _MARKER.finditer(text))
+    return any(m.start() < cut < m.end() for m in CITATION_MARKER.finditer(text))
 
 
 def trim(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
