@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "bm25", "dense")
 CANDIDATES = 100
 RRF_K = 60
+BM25_CLEAR_LEAD = 1.2  # BM25's first chunk leads "clearly" at this multiple of the second's score
 OTHER_PROTOCOL_FACTOR = 0.55  # a chunk of a protocol the question does not name keeps this share of its score
 
 
@@ -198,7 +199,7 @@ class Retriever:
             p.bm25, p.cosine = bm25_score.get(p.chunk_id, 0.0), cosine.get(p.chunk_id, 0.0)
             p.score = scores[p.chunk_id] * prior(p)
         documents = _group(passages, k, passages_per_doc, leaders=[
-            self._doc_of(hits[0][0], passages) for hits in (bm25_hits, dense_hits) if hits])
+            self._doc_of(hits[0][0], passages) for hits in (_clear_lead(bm25_hits), dense_hits) if hits])
         dense_documents: list[DocumentHit] = []
         if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
             dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
@@ -253,6 +254,18 @@ class Retriever:
             for r in rows:
                 out.append(Passage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9]))
         return out
+
+
+def _clear_lead(hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The BM25 ranking, when its first chunk leads it clearly; else nothing (no leader from BM25).
+
+    An exact rare term puts one chunk far ahead. A short chunk matching common words leads by little:
+    "Implementation Plan ... BME" topped "why did they drop the liquidity provider rewards planned for BME?"
+    and, as a leader, pushed the page holding the answer (RNP-013) out of the top five.
+    """
+    if len(hits) > 1 and hits[0][1] < BM25_CLEAR_LEAD * hits[1][1]:
+        return []
+    return hits
 
 
 def top_passage_cosine(documents: list[DocumentHit]) -> float:

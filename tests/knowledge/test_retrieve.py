@@ -1,0 +1,49 @@
+"""Retrieval ranking logic, on hand-made BM25 and dense rankings (no store, no model)."""
+
+from __future__ import annotations
+
+from knowledge.embed import HashEmbedder
+from knowledge.protocols import Registry, shipped_protocols
+from knowledge.retrieve import Passage, Retriever
+
+
+def _passage(chunk_id: int, doc_id: int) -> Passage:
+    return Passage(chunk_id=chunk_id, document_id=doc_id, key=f"render/rnps/RNP-{doc_id:03d}.md", protocol="render",
+                   title=f"RNP-{doc_id:03d}", section="", text=f"chunk {chunk_id}", url="", date="",
+                   position=chunk_id)
+
+
+def _retriever(bm25: list[tuple[int, float]], dense: list[tuple[int, float]], doc_of: dict[int, int]) -> Retriever:
+    """A retriever whose two rankings are given: chunk ids with their scores, best first."""
+    retriever = Retriever.__new__(Retriever)
+    retriever.embedder = HashEmbedder()
+    retriever.bm25 = lambda terms, protocols, n=100: bm25
+    retriever.dense = lambda vector, protocols, n=100: dense
+    retriever._load = lambda ids: [_passage(cid, doc_of[cid]) for cid in ids]
+    retriever._fill_cosines = lambda documents, vector: None
+    return retriever
+
+
+def _keys(bm25_lead: float) -> list[str]:
+    # Documents 1-5 are found by both rankings; document 9's chunk 90 is BM25's first and nowhere in dense.
+    doc_of = {10: 1, 20: 2, 30: 3, 40: 4, 50: 5, 90: 9}
+    bm25 = [(90, bm25_lead), (10, 10.0), (20, 9.5), (30, 9.0), (40, 8.5), (50, 8.0)]
+    dense = [(10, 0.8), (20, 0.75), (30, 0.7), (40, 0.65), (50, 0.6)]
+    retrieval = _retriever(bm25, dense, doc_of).search("why drop the rewards planned for RNP?",
+                                                       Registry(shipped_protocols()), k=5)
+    return [d.key for d in retrieval.documents]
+
+
+def test_a_bm25_first_chunk_that_leads_by_little_takes_no_place_from_the_fused_top_k():
+    """A short chunk matching common words tops BM25 by a hair: the five documents both rankings
+    found stay the top five (it pushed the page with the answer out of the sources)."""
+    keys = _keys(bm25_lead=10.5)
+    assert "render/rnps/RNP-009.md" not in keys
+    assert keys == [f"render/rnps/RNP-00{i}.md" for i in range(1, 6)]
+
+
+def test_a_bm25_first_chunk_far_ahead_keeps_a_place_in_the_top_k():
+    """An exact rare term puts one chunk far ahead of the rest: its document stays among the sources
+    even though the dense ranking never found it."""
+    keys = _keys(bm25_lead=25.0)
+    assert "render/rnps/RNP-009.md" in keys and len(keys) == 5
