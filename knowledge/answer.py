@@ -83,6 +83,7 @@ class Candidate:
     context: str = ""  # document title and section heading, so the sentence is embedded in its context
     antecedent: str = ""  # the sentence before, when this one opens with "It"/"This"/"They"... (refers back)
     header: str = ""  # for a table row: the table's header row, which names what each cell is
+    focus: str = ""  # for a table row, the cell of the column the question names: what the row is scored by
 
 
 @dataclass
@@ -216,19 +217,24 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
     seen: set[str] = set()
     out: list[Candidate] = []
     for d_rank, doc in enumerate(documents):
+        headers = _table_headers(doc)
         for p_rank, passage in enumerate(doc.passages):
             previous = ""
-            header, in_table = "", False
+            header = ""
             for i, sentence in enumerate(split_sentences(passage.text)):
                 clean = _clean_sentence(sentence)
                 before, previous = previous, clean
                 # "Network Purpose | For all | For all | For OTF-internal development only" says which network
-                # is internal only through its table's first row ("DESCRIPTION | MAINNET | TESTNET | DEVNET").
-                is_row = sentence.startswith("|")
-                if is_row and not in_table:
-                    header = clean
-                row_header = header if is_row and in_table else ""
-                in_table = is_row
+                # is internal only through its table's header row ("DESCRIPTION | MAINNET | TESTNET | DEVNET"),
+                # which a chunk that continues a long table does not hold: it is found in the chunk before.
+                row_header = ""
+                if sentence.startswith("|"):
+                    if (passage.position, clean) in headers:
+                        header = clean
+                    else:
+                        row_header = header or _header_before(headers, passage.position, clean)
+                else:
+                    header = ""
                 # Long lines repeated across documents are kept once; short ones (code, list items) are
                 # kept where they are, since they only make sense beside the sentence that introduces them.
                 key = clean.lower() if len(clean.split()) >= 4 else f"{d_rank}:{p_rank}:{clean.lower()}"
@@ -242,6 +248,27 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
                                      header=row_header))
     return out[:MAX_CANDIDATES]
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _table_headers(doc: DocumentHit) -> list[tuple[int, str]]:
+    """(chunk position, header row) of each table in the document's passages: a row followed by a |---| rule."""
+    found = []
+    for passage in doc.passages:
+        lines = passage.text.splitlines()
+        for line, after in zip(lines, lines[1:]):
+            if line.lstrip().startswith("|") and _TABLE_RULE.match(after):
+                found.append((passage.position, _clean_sentence(line)))
+    return found
+
+
+def _header_before(headers: list[tuple[int, str]], position: int, row: str) -> str:
+    """The header of the nearest table before this chunk with as many cells as the row (a continued table)."""
+    cells = row.count(" | ")
+    earlier = [(pos, h) for pos, h in headers if pos < position and h.count(" | ") == cells]
+    return max(earlier)[1] if earlier else ""
 
 
 def _context(title: str, section: str) -> str:
@@ -314,7 +341,9 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         qvec = embedder.encode([question])[0]
     scored = [c for c in cands if len(c.text.split()) >= 3]
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
-        sentence_stems = [_stem(w) for w in content_words(c.text)]
+        c.focus = _column_focus(c, q_terms)
+        text = c.focus or c.text
+        sentence_stems = [_stem(w) for w in content_words(text)]
         stems = set(sentence_stems)
         # A term only in the sentence's title or heading (or, for "It ...", the sentence it refers back to)
         # counts for less: it says what the sentence is about ("This feature was designed to..." under
@@ -326,7 +355,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         novelty = len([w for w in sentence_stems if w not in q_terms]) / max(1, len(sentence_stems))
         prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
         c.score = 0.3 * c.lexical + 0.1 * prior + 0.1 * min(novelty, 0.8)
-        c.score += max((bonus for r, bonus in wants.items() if r.search(c.text)), default=0.0)
+        c.score += max((bonus for r, bonus in wants.items() if r.search(text)), default=0.0)
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)
@@ -337,10 +366,11 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     # sentence: its similarity is the mean of the sentence embedded alone and after its title and heading.
     # On the dev set the mean beat either one alone (hit 0.900 vs 0.875 with the starter pack, 0.825 vs
     # 0.800 on the corpus alone), for twice the sentence-embedding time (~0.1 s).
-    texts = [f"{_prefix(c)}: {c.text[:SCORE_CHARS]}" if _prefix(c) else c.text[:SCORE_CHARS] for c in embedded]
+    texts = [f"{_prefix(c)}: {(c.focus or c.text)[:SCORE_CHARS]}" if _prefix(c) else (c.focus or c.text)[:SCORE_CHARS]
+             for c in embedded]
     memo = memo_for(embedder)
     vecs = memo.encode(texts, batch_size=8)
-    alone = memo.encode([c.text[:SCORE_CHARS] for c in embedded], batch_size=8) @ qvec
+    alone = memo.encode([(c.focus or c.text)[:SCORE_CHARS] for c in embedded], batch_size=8) @ qvec
     for c, in_context, by_itself in zip(embedded, vecs @ qvec, alone):
         c.cosine = 0.5 * float(in_context) + 0.5 * float(by_itself)
         c.score += 0.45 * c.cosine
@@ -350,8 +380,31 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
 
 
 def _prefix(c: Candidate) -> str:
-    """What a sentence is embedded after: its title and heading, and for a table row the table's header."""
-    return " — ".join(p for p in (c.context, c.header[:SCORE_CHARS]) if p)
+    """What a sentence is embedded after: its title and heading, and for a table row the table's header
+    (unless the row is scored by one column's cell, which names its column itself)."""
+    return " — ".join(p for p in (c.context, "" if c.focus else c.header[:SCORE_CHARS]) if p)
+
+
+def _column_focus(c: Candidate, q_stems: dict[str, float]) -> str:
+    """'Network Purpose, DEVNET: For OTF-internal development only' for the row 'Network Purpose | For all |
+    For all | For OTF-internal development only' when the question names the DEVNET column: a whole row
+    embeds as a blur of every column, its one relevant cell beside its row and column names does not."""
+    if not c.header:
+        return ""
+    heads = [h.strip() for h in c.header.split(" | ")]
+    cells = [x.strip() for x in c.text.split(" | ")]
+    if len(heads) != len(cells) or len(cells) < 3:
+        return ""
+    named = [j for j in range(1, len(heads)) if any(_stem(w) in q_stems for w in content_words(heads[j]))]
+    if len(named) != 1:  # no column named, or several: the whole row is what is asked about
+        return ""
+    j = named[0]
+    if cells[j].strip("`*_ ").lower() in _EMPTY_CELLS:  # the row holds nothing for that column
+        return ""
+    return f"{cells[0]}, {heads[j]}: {cells[j]}"
+
+
+_EMPTY_CELLS = {"", "none", "n/a", "na", "-", "—", "null", "tbd"}
 
 
 def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
@@ -369,8 +422,8 @@ def _window(cands: list[Candidate], index: int, budget: int) -> list[Candidate]:
             unit.insert(0, before)
             size += len(before.text) + 6
     if head.header:  # a table row reads only under its header row
-        header = next((c for c in reversed(cands[:index]) if c.text == head.header
-                       and (c.doc_rank, c.passage_rank) == (head.doc_rank, head.passage_rank)), None)
+        header = next((c for c in cands if c.text == head.header and c.doc_rank == head.doc_rank
+                       and c.order < head.order), None)
         if header is not None and size + len(header.text) + 6 <= budget:
             unit.insert(0, header)
             size += len(header.text) + 6

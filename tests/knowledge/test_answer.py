@@ -179,3 +179,42 @@ def test_a_percentage_question_whose_best_sentences_hold_none_lowers_the_confide
     plain = Evidence()
     _fill_evidence(plain, "was RNP-023 approved?", [doc], 0.6, ["render"], [cand("It was approved.", 0, 0, 0, 0.5)], terms)
     assert not plain.kind_missing
+
+
+def test_rows_of_a_table_continued_from_the_chunk_before_are_read_under_its_header():
+    """A long table is cut into chunks; the chunk that continues it starts with a data row, which is not
+    its header: its rows keep the header row of the chunk before (the same document, as many cells)."""
+    from knowledge.answer import _candidates, _window
+    from knowledge.retrieve import Passage
+
+    first = _doc(1, "networks.md", "The table compares the networks:\n| DESCRIPTION | MAINNET | DEVNET |\n"
+                 "|:---|:---|:---|\n| Chain URL | wss://main | wss://dev |", 0.6)
+    rest = Passage(chunk_id=2, document_id=1, key="networks.md", protocol="bittensor", title="networks.md",
+                   section="", text="| Network Purpose | For all | For OTF-internal development only |\n"
+                   "| Faucet | None | Available on internal project-basis |", url="", date="", position=1)
+    first.passages = [rest, first.passages[0]]  # the continuation ranks first
+    cands = _candidates([first])
+    purpose = next(i for i, c in enumerate(cands) if c.text.startswith("Network Purpose"))
+    assert cands[purpose].header == "DESCRIPTION | MAINNET | DEVNET"
+    assert next(c for c in cands if c.text.startswith("Faucet")).header == "DESCRIPTION | MAINNET | DEVNET"
+    unit = [c.text for c in _window(cands, purpose, budget=450)]
+    assert unit[0] == "DESCRIPTION | MAINNET | DEVNET" and unit[1].startswith("Network Purpose")
+
+
+def test_a_row_is_scored_by_the_cell_of_the_column_the_question_names():
+    from knowledge.answer import Candidate, _column_focus, _stem
+
+    header = "DESCRIPTION | MAINNET | TESTNET | DEVNET"
+    purpose = Candidate("Network Purpose | For all | For all | For OTF-internal development only", 0, 0, 0,
+                        header=header)
+    faucet = Candidate("Faucet | Available | None | None", 0, 0, 1, header=header)
+
+    def stems(question: str) -> dict[str, float]:
+        return {_stem(w): 1.0 for w in question.lower().replace("?", "").split()}
+
+    devnet = stems("can I use the devnet to try out my subnet?")
+    assert _column_focus(purpose, devnet) == "Network Purpose, DEVNET: For OTF-internal development only"
+    assert _column_focus(faucet, devnet) == ""  # its devnet cell holds nothing: scored as a whole row
+    assert _column_focus(purpose, stems("what networks are there?")) == ""  # no column named
+    assert _column_focus(purpose, stems("how do testnet and devnet differ?")) == ""  # two columns named
+    assert _column_focus(Candidate("Just prose here.", 0, 0, 2), devnet) == ""
