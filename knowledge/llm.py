@@ -6,12 +6,11 @@ falls back to the extractive answer (the caller keeps it when this returns None)
 from __future__ import annotations
 
 import logging
-import re
 
 import httpx
 
 from knowledge.config import Settings
-from knowledge.results import Source
+from knowledge.results import CITATION_MARKER, Source, cited_ranks
 from knowledge.retrieve import Retrieval
 
 log = logging.getLogger(__name__)
@@ -56,17 +55,21 @@ def synthesize(question: str, retrieval: Retrieval, sources: list[Source], setti
 
 
 def validate_reply(text: object, n_sources: int) -> str | None:
-    """Accept a reply only if it cites at least one passage and every marker names a real one."""
+    """Accept a reply only if it cites at least one passage and every marker names a real one.
+
+    Markers are read as the renderers read them ([2], [1, 3], [1-2]): a grouped marker naming a passage
+    that does not exist is refused like a single one, and a reply citing in groups is not refused.
+    """
     if not isinstance(text, str) or "NOT IN SOURCES" in text.upper():
         return None
     text = " ".join(text.split())
-    markers = [int(m) for m in re.findall(r"\[(\d+)\]", text)]
+    markers = cited_ranks(text)
     if not markers or any(m < 1 or m > n_sources for m in markers):
         return None
     if len(text) > MAX_CHARS:
         cut = text[:MAX_CHARS]
         end = max(cut.rfind(". "), cut.rfind("] "))
         text = cut[: end + 1] if end > 0 else cut
-        if not re.search(r"\[\d+\]", text):
+        if not CITATION_MARKER.search(text):
             return None
     return text

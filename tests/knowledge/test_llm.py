@@ -75,6 +75,8 @@ def test_grounded_reply_with_citations_replaces_the_extract(engine, llm):
 @pytest.mark.parametrize("reply,status", [
     ("USDC leases pay 20%.", 200),          # cites nothing
     ("See [7] for details.", 200),          # cites a passage that does not exist
+    ("USDC pays 20% [1, 7].", 200),         # a grouped marker naming one that does not exist
+    ("USDC pays 20% [1-9].", 200),          # a run of them
     ("NOT IN SOURCES", 200),                # the model says the passages lack it
     (None, 200),                            # malformed content
     ("fine [1]", 500),                      # endpoint error
@@ -86,6 +88,11 @@ def test_any_bad_reply_falls_back_to_the_extractive_answer(engine, llm, reply, s
     assert not answer.declined
     assert "The take rate on USDC leases is 20% of lease payments. [1]" in answer.answer
     assert "sk-test-secret" not in caplog.text
+
+
+def test_a_reply_citing_passages_in_a_group_is_accepted(engine, llm):
+    llm.reply = "USDC leases pay a 20% take rate [1, 1]."
+    assert engine.ask("what is the take rate on USDC leases?").answer == "USDC leases pay a 20% take rate [1, 1]."
 
 
 def test_synthesis_is_off_without_url_and_model(tmp_path, llm):
