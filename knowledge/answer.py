@@ -96,6 +96,7 @@ class Evidence:
     rare_missing: int = 0  # rare question terms found nowhere in the retrieved text
     unknown_terms: int = 0  # question terms the whole knowledge base never uses
     unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
+    unknown_names: int = 0  # capitalised names (Lido, FIL) the whole knowledge base never uses
     kind_missing: bool = False  # asks for a percentage that none of the best sentences holds
     agreement: float = 0.0
     protocol_match: bool = True
@@ -485,6 +486,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF]
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
+    ev.unknown_names = len(unknown_names(question, terms))
     ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
                          and _stem(t) not in stems and t not in top_text.lower())
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
@@ -502,10 +504,29 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
         "rare_missing": ev.rare_missing,
         "unknown_terms": ev.unknown_terms,
         "unknown_ids": ev.unknown_ids,
+        "unknown_names": ev.unknown_names,
         "kind_missing": int(ev.kind_missing),
         "agreement": round(ev.agreement, 4),
         "best_lexical": round(max((c.lexical for c in cands), default=0.0), 4),
     }
+
+
+_CAPITALISED = re.compile(r"(?<![\w-])[A-Z][A-Za-z]+(?![\w-])")
+
+
+def unknown_names(question: str, terms: TermStats) -> list[str]:
+    """Names the question capitalises mid-sentence that no chunk of the knowledge base uses ('what APR does
+    Lido pay'): a question about an outside project or product. Chatty words the corpus happens not to use
+    ('rigs', 'pile', 'vouch') are written in lower case, so they are not counted here."""
+    names = []
+    for match in _CAPITALISED.finditer(question):
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in ".?!:;\"'(":  # a sentence's first word is capitalised anyway
+            continue
+        word = match.group().lower()
+        if word in terms.df and terms.df[word] == 0 and word not in names:
+            names.append(word)
+    return names
 
 
 def confidence_from(ev: Evidence) -> float:
@@ -521,6 +542,7 @@ def confidence_from(ev: Evidence) -> float:
         + 3.0 * ev.best_sentence_cosine
         + 2.0 * ev.coverage
         - 4.0 * ev.unknown_ids
+        - 2.0 * ev.unknown_names
         - 2.0 * ev.kind_missing
         - 3.0 * max(0, ev.rare_missing - 1)
         - 1.0 * max(0, ev.unknown_terms - 1)

@@ -218,3 +218,17 @@ def test_a_row_is_scored_by_the_cell_of_the_column_the_question_names():
     assert _column_focus(purpose, stems("what networks are there?")) == ""  # no column named
     assert _column_focus(purpose, stems("how do testnet and devnet differ?")) == ""  # two columns named
     assert _column_focus(Candidate("Just prose here.", 0, 0, 2), devnet) == ""
+
+
+def test_a_capitalised_name_the_knowledge_base_never_uses_lowers_the_confidence():
+    """'what APR does Lido pay...' is about an outside project: Lido is in no chunk. Chatty words the corpus
+    lacks are written in lower case ('rigs') and a question's first word is capitalised anyway."""
+    from knowledge.answer import Evidence, TermStats, confidence_from, unknown_names
+
+    terms = TermStats(df={"apr": 40, "lido": 0, "pay": 900, "staking": 700, "eth": 25, "rigs": 0, "akash": 5000,
+                          "sourdough": 0}, chunks=8000)
+    assert unknown_names("what APR does Lido pay for staking ETH right now?", terms) == ["lido"]
+    assert unknown_names("I run 6 rigs on Akash, do my rewards drop?", terms) == []
+    assert unknown_names("Sourdough starters: how do I feed one? Lido knows.", terms) == []
+    evidence = dict(top_cosine=0.5, best_sentence_cosine=0.48, coverage=0.6)
+    assert confidence_from(Evidence(**evidence, unknown_names=1)) < 0.25 < confidence_from(Evidence(**evidence))
