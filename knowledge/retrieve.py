@@ -194,12 +194,13 @@ class Retriever:
             other = named and not protocol and p.protocol not in named and p.protocol != "all"
             return OTHER_PROTOCOL_FACTOR if other else 1.0
 
+        doc_of = {p.chunk_id: p.document_id for p in passages}
         for p in passages:
             p.bm25_rank, p.dense_rank = bm25_rank.get(p.chunk_id), dense_rank.get(p.chunk_id)
             p.bm25, p.cosine = bm25_score.get(p.chunk_id, 0.0), cosine.get(p.chunk_id, 0.0)
             p.score = scores[p.chunk_id] * prior(p)
         documents = _group(passages, k, passages_per_doc, leaders=[
-            self._doc_of(hits[0][0], passages) for hits in (_clear_lead(bm25_hits), dense_hits) if hits])
+            self._doc_of(hits[0][0], passages) for hits in (_clear_lead(bm25_hits, doc_of), dense_hits) if hits])
         dense_documents: list[DocumentHit] = []
         if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
             dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
@@ -256,14 +257,20 @@ class Retriever:
         return out
 
 
-def _clear_lead(hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """The BM25 ranking, when its first chunk leads it clearly; else nothing (no leader from BM25).
+def _clear_lead(hits: list[tuple[int, float]], doc_of: dict[int, int]) -> list[tuple[int, float]]:
+    """The BM25 ranking, when its first document leads it clearly; else nothing (no leader from BM25).
 
-    An exact rare term puts one chunk far ahead. A short chunk matching common words leads by little:
-    "Implementation Plan ... BME" topped "why did they drop the liquidity provider rewards planned for BME?"
-    and, as a leader, pushed the page holding the answer (RNP-013) out of the top five.
+    An exact rare term puts one document's chunk far ahead of every other document's. A short chunk matching
+    common words leads by little: "Implementation Plan ... BME" topped "why did they drop the liquidity
+    provider rewards planned for BME?" and, as a leader, pushed the page holding the answer (RNP-013) out of
+    the top five. The lead is over the best chunk of another document: a page holding BM25's first three
+    chunks leads clearly however close their scores are.
     """
-    if len(hits) > 1 and hits[0][1] < BM25_CLEAR_LEAD * hits[1][1]:
+    if not hits:
+        return hits
+    first = doc_of.get(hits[0][0])
+    runner_up = next((score for cid, score in hits[1:] if doc_of.get(cid) != first), None)
+    if runner_up is not None and hits[0][1] < BM25_CLEAR_LEAD * runner_up:
         return []
     return hits
 

@@ -47,3 +47,15 @@ def test_a_bm25_first_chunk_far_ahead_keeps_a_place_in_the_top_k():
     even though the dense ranking never found it."""
     keys = _keys(bm25_lead=25.0)
     assert "render/rnps/RNP-009.md" in keys and len(keys) == 5
+
+
+def test_a_document_holding_bm25s_first_chunks_leads_clearly_however_close_their_scores():
+    """BM25's first three chunks are one page's (the article a question names by its date): the lead is
+    over the next document's best chunk, not over the page's own second chunk."""
+    doc_of = {10: 1, 20: 2, 30: 3, 40: 4, 50: 5, 90: 9, 91: 9, 92: 9}
+    bm25 = [(90, 12.5), (91, 12.4), (92, 12.3), (10, 10.0), (20, 9.5), (30, 9.0), (40, 8.5), (50, 8.0)]
+    dense = [(10, 0.8), (20, 0.75), (30, 0.7), (40, 0.65), (50, 0.6)]
+    retrieval = _retriever(bm25, dense, doc_of).search("what is TAO used for per the Aug 2023 comparison?",
+                                                       Registry(shipped_protocols()), k=5)
+    keys = [d.key for d in retrieval.documents]
+    assert "render/rnps/RNP-009.md" in keys and len(keys) == 5
