@@ -232,3 +232,15 @@ def test_a_capitalised_name_the_knowledge_base_never_uses_lowers_the_confidence(
     assert unknown_names("Sourdough starters: how do I feed one? Lido knows.", terms) == []
     evidence = dict(top_cosine=0.5, best_sentence_cosine=0.48, coverage=0.6)
     assert confidence_from(Evidence(**evidence, unknown_names=1)) < 0.25 < confidence_from(Evidence(**evidence))
+
+
+def test_the_fifth_documents_sentences_are_answer_candidates_too():
+    """Four documents with long passages held the first 90 sentences, and the cap cut the fifth source's
+    sentences (RNP-013, which answers 'why did they drop the liquidity provider rewards') before scoring."""
+    from knowledge.answer import SENTENCE_DOCS, _candidates
+
+    documents = [_doc(i, f"rnp-{i}.md", " ".join(f"Document {i} states fact number {n} here." for n in range(25)), 0.5)
+                 for i in range(1, SENTENCE_DOCS + 1)]
+    cands = _candidates(documents)
+    assert {c.doc_rank for c in cands} == set(range(SENTENCE_DOCS))
+    assert sum(c.doc_rank == SENTENCE_DOCS - 1 for c in cands) == 25
