@@ -310,6 +310,11 @@ _ASKS = [
      re.compile(r"\b(if|when|once|then|will|would|is closed|are closed|results? in|causes?)\b", re.I),
      WANT_BONUS),
     (_NUMERIC_Q, re.compile(r"\d"), WANT_BONUS),
+    # a rate ("how much per hour does a 4090 cost"): the sentence giving an amount per that unit ($0.35/hr),
+    # not the many that hold some number (hours worked, totals)
+    (re.compile(r"\bper (hour|hr|month|day|epoch|block|gb)\b|\bhourly\b|\ban hour\b", re.I),
+     re.compile(r"\d[^.;]{0,12}?(/ ?|\bper |\ban? )(hr|hour|h|month|mo|day|epoch|block|gb)\b|\d[^.;]{0,12}\bhourly\b",
+                re.I), 2 * WANT_BONUS),
     # an address, URL, flag or command: the sentence that spells one out, not the one that mentions it
     (re.compile(r"\b(address|url|endpoint|flag|command|option|port|chain id)\b", re.I),
      re.compile(r"\b0x[0-9a-f]{6,}|\bwss?://|\bhttps?://|(?<![\w-])--[a-z][\w.-]+|:\d{2,5}\b", re.I), 2 * WANT_BONUS),

@@ -244,3 +244,17 @@ def test_the_fifth_documents_sentences_are_answer_candidates_too():
     cands = _candidates(documents)
     assert {c.doc_rank for c in cands} == set(range(SENTENCE_DOCS))
     assert sum(c.doc_rank == SENTENCE_DOCS - 1 for c in cands) == 25
+
+
+def test_a_rate_question_wants_the_sentence_giving_an_amount_per_that_unit():
+    from knowledge.answer import _ASKS
+
+    def bonus(question: str, sentence: str) -> float:
+        return max((b for ask, answer, b in _ASKS if ask.search(question) and answer.search(sentence)), default=0.0)
+
+    question = "how much per hour does a 4090 cost on the Render compute network?"
+    rate = "RTX 4090: $0.35/hr"
+    some_number = "RTX 4090 (100 hours): 25 x 1 x (100/168) = 14.88 RENDER (job) + 1.99 (availability)"
+    assert bonus(question, rate) > bonus(question, some_number) > 0  # any number still gets the numeric bonus
+    assert bonus("what's the monthly cost per GB of storage?", "Storage costs 2 uakt per GB each block.") > 0.06
+    assert bonus("how much does a 4090 cost?", rate) == bonus("how much does a 4090 cost?", some_number)
