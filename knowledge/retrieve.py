@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "bm25", "dense")
 CANDIDATES = 100
 RRF_K = 60
-BM25_CLEAR_LEAD = 1.2  # BM25's first chunk leads "clearly" at this multiple of the second's score
+BM25_CLEAR_LEAD = 1.2  # BM25's first document leads "clearly" at this multiple of the next document's best chunk
 OTHER_PROTOCOL_FACTOR = 0.55  # a chunk of a protocol the question does not name keeps this share of its score
 
 
