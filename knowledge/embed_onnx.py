@@ -140,8 +140,8 @@ class OnnxEmbedder:
             # on the texts batched with it (cosine 0.985-0.99 to its vector alone): the same sentence scored
             # differently from one question to the next. One text per run makes every vector reproducible.
             # On 2 cores, answer sentences (up to 300 characters) embed faster this way (48: 426 ms against
-            # 664 ms in batches of 8); a full corpus ingest takes ~19% longer (166 s against 139 s) and
-            # peaks at 153 MB instead of 1.1 GB.
+            # 664 ms in batches of 8); whole passages embed slower (66/s against 80/s), so a full corpus
+            # ingest takes ~19% longer (166 s against 139 s).
             batch_size = 1
         out = []
         # Sorting by length keeps padding small inside each batch.
