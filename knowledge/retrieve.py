@@ -205,7 +205,8 @@ class Retriever:
         if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
             dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
                           for p in passages if p.dense_rank is not None]
-            dense_documents = _group(dense_only, k, passages_per_doc)
+            dense_documents = _group(dense_only, k, passages_per_doc,
+                                     leaders=[self._doc_of(dense_hits[0][0], passages)])
         self._fill_cosines(documents, vector)
         top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
         top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}

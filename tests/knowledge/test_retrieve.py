@@ -59,3 +59,19 @@ def test_a_document_holding_bm25s_first_chunks_leads_clearly_however_close_their
                                                        Registry(shipped_protocols()), k=5)
     keys = [d.key for d in retrieval.documents]
     assert "render/rnps/RNP-009.md" in keys and len(keys) == 5
+
+
+def test_the_hybrid_dense_view_is_the_dense_baselines_ranking():
+    """The dense ranking's first chunk is a one-chunk page; pages with two good chunks outscore it in the
+    grouping, and the dense baseline keeps it in the top k as its leader: the hybrid's dense view (which the
+    confidence is also judged on) must hold it too."""
+    doc_of = {90: 9, 10: 1, 11: 1, 20: 2, 21: 2, 30: 3, 31: 3, 40: 4, 41: 4, 50: 5, 51: 5}
+    dense = [(90, 0.71), (10, 0.44), (20, 0.43), (30, 0.42), (40, 0.41), (50, 0.40),
+             (11, 0.39), (21, 0.38), (31, 0.37), (41, 0.36), (51, 0.35)]
+    bm25 = [(10, 9.0), (20, 8.0), (30, 7.0)]
+    registry = Registry(shipped_protocols())
+    question = "should I be worried about genesis mismatch messages?"
+    baseline = _retriever(bm25, dense, doc_of).search(question, registry, k=5, mode="dense")
+    hybrid = _retriever(bm25, dense, doc_of).search(question, registry, k=5)
+    assert "render/rnps/RNP-009.md" in [d.key for d in baseline.documents]
+    assert [d.key for d in hybrid.dense_documents] == [d.key for d in baseline.documents]
