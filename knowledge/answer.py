@@ -479,7 +479,11 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
                    protocols: list[str], cands: list[Candidate], terms: TermStats) -> None:
     """The evidence that `documents` (a ranking's top documents) hold the answer to the question."""
     q_terms = content_words(question)
-    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in documents[:3] for p in d.passages)
+    # The first three documents, and any lower one closer in meaning than all of them (a ranking's leader kept
+    # at the end of the top k: a one-chunk page can rank below pages with two fair chunks).
+    best_top = max((p.cosine for d in documents[:3] for p in d.passages), default=0.0)
+    held = documents[:3] + [d for d in documents[3:] if max((p.cosine for p in d.passages), default=0.0) > best_top]
+    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in held for p in d.passages)
     stems = {_stem(w) for w in words(top_text)}
     weights = terms.weights(q_terms)
     total = sum(weights.values()) or 1.0

@@ -258,3 +258,25 @@ def test_a_rate_question_wants_the_sentence_giving_an_amount_per_that_unit():
     assert bonus(question, rate) > bonus(question, some_number) > 0  # any number still gets the numeric bonus
     assert bonus("what's the monthly cost per GB of storage?", "Storage costs 2 uakt per GB each block.") > 0.06
     assert bonus("how much does a 4090 cost?", rate) == bonus("how much does a 4090 cost?", some_number)
+
+
+def test_a_lower_ranked_page_closer_in_meaning_than_the_top_three_counts_as_retrieved_text():
+    """A one-chunk page at cosine 0.71 ranks last among five (pages with two fair chunks outscore it): the
+    question's rare words it holds ('disconnecting', 'worried') are not missing from what was retrieved."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    question = "my node log is full of 'Genesis mismatch. Banned, disconnecting' messages, should I be worried?"
+    near = [_doc(i, f"node-{i}.md", "Run a lite node to sync the chain from a recent block.", 0.43) for i in (1, 2, 3)]
+    errors = _doc(4, "errors.md", "Genesis mismatch: banned, disconnecting. You need not be worried: ignore them.",
+                  0.71)
+    far = _doc(5, "other.md", "Genesis accounts are added to the chain before launch.", 0.30)
+    terms = TermStats(df={"node": 900, "log": 300, "full": 400, "genesis": 40, "mismatch": 6, "banned": 4,
+                          "disconnecting": 3, "messages": 200, "worried": 2}, chunks=8000)
+    held = Evidence()
+    _fill_evidence(held, question, near + [errors], 0.43, [], [], terms)
+    assert held.rare_missing == 0
+    # the same page no closer in meaning than the top three does not count: those words stay missing
+    same_text_less_close = _doc(6, "errors-copy.md", errors.passages[0].text, 0.40)
+    lower = Evidence()
+    _fill_evidence(lower, question, near + [far, same_text_less_close], 0.43, [], [], terms)
+    assert lower.rare_missing == 3
