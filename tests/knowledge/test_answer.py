@@ -144,18 +144,21 @@ def test_a_table_row_is_scored_and_shown_under_its_header_row():
     assert unit[0] == "DESCRIPTION | MAINNET | DEVNET" and unit[1].startswith("Network Purpose")
 
 
-def test_a_question_for_an_address_or_flag_wants_the_sentence_that_spells_it_out():
+def _want_bonus(question: str, sentence: str) -> float:
+    """The bonus a sentence gets for being the kind of answer the question asks for (0 when none applies)."""
     from knowledge.answer import _ASKS
 
-    def bonus(question: str, sentence: str) -> float:
-        return max((b for ask, answer, b in _ASKS if ask.search(question) and answer.search(sentence)), default=0.0)
+    return max((b for ask, answer, b in _ASKS if ask.search(question) and answer.search(sentence)), default=0.0)
 
+
+def test_a_question_for_an_address_or_flag_wants_the_sentence_that_spells_it_out():
     question = "what's the contract address of the staking precompile on the subtensor EVM?"
     spelled = "Copy staking precompile address `0x0000000000000000000000000000000000000801` to the At Address field."
     mentioned = "Remix IDE will find the precompile at the precompile address on the subtensor EVM."
-    assert bonus(question, spelled) > bonus(question, mentioned) == 0.0
-    assert bonus("which sync flag do I pass for a lite node?", "Start it with --sync=warp and --pruning.") > 0
-    assert bonus("what does the staking precompile do?", spelled) == 0.0  # not asked for: no bonus
+    assert _want_bonus(question, spelled) > _want_bonus(question, mentioned) == 0.0
+    flag = "Start it with --sync=warp and --pruning."
+    assert _want_bonus("which sync flag do I pass for a lite node?", flag) > 0
+    assert _want_bonus("what does the staking precompile do?", spelled) == 0.0  # not asked for: no bonus
 
 
 def test_a_percentage_question_whose_best_sentences_hold_none_lowers_the_confidence():
@@ -247,17 +250,13 @@ def test_the_fifth_documents_sentences_are_answer_candidates_too():
 
 
 def test_a_rate_question_wants_the_sentence_giving_an_amount_per_that_unit():
-    from knowledge.answer import _ASKS
-
-    def bonus(question: str, sentence: str) -> float:
-        return max((b for ask, answer, b in _ASKS if ask.search(question) and answer.search(sentence)), default=0.0)
-
     question = "how much per hour does a 4090 cost on the Render compute network?"
     rate = "RTX 4090: $0.35/hr"
     some_number = "RTX 4090 (100 hours): 25 x 1 x (100/168) = 14.88 RENDER (job) + 1.99 (availability)"
-    assert bonus(question, rate) > bonus(question, some_number) > 0  # any number still gets the numeric bonus
-    assert bonus("what's the monthly cost per GB of storage?", "Storage costs 2 uakt per GB each block.") > 0.06
-    assert bonus("how much does a 4090 cost?", rate) == bonus("how much does a 4090 cost?", some_number)
+    # any number still gets the numeric bonus
+    assert _want_bonus(question, rate) > _want_bonus(question, some_number) > 0
+    assert _want_bonus("what's the monthly cost per GB of storage?", "Storage costs 2 uakt per GB each block.") > 0.06
+    assert _want_bonus("how much does a 4090 cost?", rate) == _want_bonus("how much does a 4090 cost?", some_number)
 
 
 def test_a_lower_ranked_page_closer_in_meaning_than_the_top_three_counts_as_retrieved_text():
