@@ -194,22 +194,22 @@ class Retriever:
             other = named and not protocol and p.protocol not in named and p.protocol != "all"
             return OTHER_PROTOCOL_FACTOR if other else 1.0
 
-        doc_of = {p.chunk_id: p.document_id for p in passages}
+        doc_of = {p.chunk_id: p.document_id for p in passages}  # chunk id -> its document
         for p in passages:
             p.bm25_rank, p.dense_rank = bm25_rank.get(p.chunk_id), dense_rank.get(p.chunk_id)
             p.bm25, p.cosine = bm25_score.get(p.chunk_id, 0.0), cosine.get(p.chunk_id, 0.0)
             p.score = scores[p.chunk_id] * prior(p)
         documents = _group(passages, k, passages_per_doc, leaders=[
-            self._doc_of(hits[0][0], passages) for hits in (_clear_lead(bm25_hits, doc_of), dense_hits) if hits])
+            doc_of.get(hits[0][0]) for hits in (_clear_lead(bm25_hits, doc_of), dense_hits) if hits])
         dense_documents: list[DocumentHit] = []
         if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
             dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
                           for p in passages if p.dense_rank is not None]
             dense_documents = _group(dense_only, k, passages_per_doc,
-                                     leaders=[self._doc_of(dense_hits[0][0], passages)])
+                                     leaders=[doc_of.get(dense_hits[0][0])])
         self._fill_cosines(documents, vector)
-        top_bm25 = {self._doc_of(cid, passages) for cid, _ in bm25_hits[:10]}
-        top_dense = {self._doc_of(cid, passages) for cid, _ in dense_hits[:10]}
+        top_bm25 = {doc_of.get(cid) for cid, _ in bm25_hits[:10]}
+        top_dense = {doc_of.get(cid) for cid, _ in dense_hits[:10]}
         chosen = {d.document_id for d in documents}
         agreement = len(chosen & top_bm25 & top_dense) / max(1, len(chosen)) if mode == "hybrid" else 0.0
         return Retrieval(
@@ -235,13 +235,6 @@ class Retriever:
                 row = int(np.searchsorted(index.chunk_ids, p.chunk_id))
                 if row < len(index.chunk_ids) and index.chunk_ids[row] == p.chunk_id:
                     p.cosine = float(index.matrix[row] @ vector)
-
-    @staticmethod
-    def _doc_of(chunk_id: int, passages: list[Passage]) -> int | None:
-        for p in passages:
-            if p.chunk_id == chunk_id:
-                return p.document_id
-        return None
 
     def _load(self, chunk_ids: list[int]) -> list[Passage]:
         out: list[Passage] = []
