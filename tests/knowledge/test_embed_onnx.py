@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 import pytest
 
+from knowledge.config import data_dir
+
 # The graph exported by an earlier run (the README's first command) is reused; else it is exported once here.
-_USER_MODELS = Path(platformdirs.user_data_dir("compute-desk", appauthor=False)) / "models"
+# Read at import, before the per-test isolation points the data dir at a temporary one.
+_USER_MODELS = data_dir() / "models"
 
 
 @pytest.fixture(scope="module")
