@@ -30,6 +30,32 @@ def test_nothing_is_selected_from_unscored_candidates():
     assert _select([cand("Never scored because it was too short.", 0, 0, 0, -1.0)]) == []
 
 
+def test_later_picks_come_without_the_lines_after_them_so_a_lower_best_sentence_still_fits():
+    def filler(tag: str, n: int) -> str:
+        return (f"{tag} " + "word " * n).strip() + "."
+
+    cands = [
+        cand(filler("First best", 18), 0, 0, 0, 0.90), cand(filler("First next", 18), 0, 0, 1, 0.10),
+        cand(filler("Second best", 18), 1, 0, 0, 0.85), cand(filler("Second next", 18), 1, 0, 1, 0.10),
+        cand(filler("Third best", 18), 2, 0, 0, 0.80), cand(filler("Third next", 60), 2, 0, 1, 0.10),
+        cand(filler("Fourth best", 28), 3, 0, 0, 0.75),
+    ]
+    chosen = [c.text.split()[0] + " " + c.text.split()[1] for c in _select(cands)]
+    # the two first picks bring the sentence after them; the third comes alone, which leaves room for the fourth
+    assert chosen == ["First best", "First next", "Second best", "Second next", "Third best", "Fourth best"]
+
+
+def test_a_later_pick_that_refers_back_still_brings_the_sentence_it_refers_to():
+    cands = [cand("The best sentence of all is this one here.", 0, 0, 0, 0.9),
+             cand("The second best sentence is this one here.", 1, 0, 0, 0.85),
+             cand("ANTBIT.IO deploys distributed compute frameworks.", 2, 0, 0, 0.1),
+             cand("It will be the first client to access the APIs.", 2, 0, 1, 0.8),
+             cand("A line after it that only a first pick would bring.", 2, 0, 2, 0.1)]
+    cands[3].antecedent = cands[2].text
+    chosen = [c.text for c in _select(cands)]
+    assert chosen[-2:] == [cands[2].text, cands[3].text]
+
+
 def test_section_label_drops_the_repeated_title():
     assert section_label("Take rates", "Take rates > USDC leases") == "USDC leases"
     assert section_label("Take rates", "Take rates") == ""
