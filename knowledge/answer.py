@@ -121,9 +121,18 @@ class Composed:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+# Plurals of acronyms and model names that Porter2 leaves whole: it drops a plural "s" only after a vowel that
+# does not come right before it, so "pcs", "sdks", "h100s" and "gpus" kept their "s" and never matched "PC",
+# "SDK", "H100" or "GPU" (FTS5's porter tokenizer, which BM25 uses, strips it). Words without a vowel, and the
+# "...pu" processing units; "bus" and "plus" are left alone.
+_ACRONYM_PLURAL = re.compile(r"^(?:[b-df-hj-np-tv-z0-9]{2,6}|[a-z]{1,2}pu)s$")
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """Porter2 stem, the same family as the FTS5 porter tokenizer, so sentence matching agrees with BM25."""
+    if _ACRONYM_PLURAL.match(word):
+        word = word[:-1]
     return _STEMMER.stemWord(word)
 
 

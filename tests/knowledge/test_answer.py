@@ -155,6 +155,20 @@ def test_a_word_the_knowledge_base_never_uses_counts_once_not_as_a_missing_rare_
     assert ev.unknown_terms == 1 and ev.rare_missing == 1
 
 
+def test_a_plural_acronym_in_the_question_matches_its_singular_in_the_passages():
+    """'PCs' and 'GPUs' are the passages' 'PC' and 'GPU': Porter2 alone keeps their 's', so they counted as
+    rare terms the retrieved text lacks, and an answerable question was declined."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence, _stem
+
+    assert _stem("pcs") == _stem("pc") and _stem("gpus") == _stem("gpu") and _stem("h100s") == _stem("h100")
+    assert _stem("bus") == "bus" and _stem("plus") == "plus" and _stem("gas") == "gas"
+    doc = _doc(1, "RNP-023.md", "Salad lets PC owners earn rewards by sharing idle GPU power with H100 clusters.", 0.5)
+    terms = TermStats(df={"salad": 4, "pcs": 3, "gpus": 5, "h100s": 2, "idle": 40}, chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "Do Salad's idle PCs, GPUs and H100s earn?", [doc], 0.5, ["render"], [], terms)
+    assert ev.rare_missing == 0 and ev.coverage == 1.0
+
+
 def test_a_table_row_is_scored_and_shown_under_its_header_row():
     from knowledge.answer import _candidates, _window
 
