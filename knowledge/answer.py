@@ -136,6 +136,14 @@ def _stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+def _stems_with_compounds(tokens: list[str]) -> set[str]:
+    """The stems of a text's words, and of each pair of neighbours written as one word: a question's
+    'stablecoin' or 'testnet' is the text's 'Stable Coins' or 'test net'."""
+    stems = {_stem(w) for w in tokens}
+    stems.update(_stem(a + b) for a, b in zip(tokens, tokens[1:]) if a.isalpha() and b.isalpha())
+    return stems
+
+
 def is_opinion_question(question: str) -> bool:
     """Advice, predictions and requests for the bot's own opinion.
 
@@ -364,7 +372,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         c.focus = _column_focus(c, q_terms)
         text = _scored_text(c)
         sentence_stems = [_stem(w) for w in content_words(text)]
-        stems = set(sentence_stems)
+        stems = set(sentence_stems) | _stems_with_compounds(words(text))
         # A term only in the sentence's title or heading (or, for "It ...", the sentence it refers back to)
         # counts for less: it says what the sentence is about ("This feature was designed to..." under
         # "Commit Reveal"), but not that it answers.
@@ -506,7 +514,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     best_top = max((p.cosine for d in documents[:3] for p in d.passages), default=0.0)
     held = documents[:3] + [d for d in documents[3:] if max((p.cosine for p in d.passages), default=0.0) > best_top]
     top_text = " ".join(p.text + " " + p.section + " " + d.title for d in held for p in d.passages)
-    stems = {_stem(w) for w in words(top_text)}
+    stems = _stems_with_compounds(words(top_text))
     weights = terms.weights(q_terms)
     total = sum(weights.values()) or 1.0
     ev.coverage = sum(w for t, w in weights.items() if _stem(t) in stems) / total

@@ -169,6 +169,16 @@ def test_a_plural_acronym_in_the_question_matches_its_singular_in_the_passages()
     assert ev.rare_missing == 0 and ev.coverage == 1.0
 
 
+def test_a_compound_in_the_question_matches_the_two_words_the_passages_write():
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    doc = _doc(1, "stable-payment-deployments.md", "Currently supported Stable Coins: Axelar USDC.", 0.5)
+    terms = TermStats(df={"stablecoin": 3, "akash": 900, "pay": 300}, chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "which stablecoin can I pay akash with?", [doc], 0.5, ["akash"], [], terms)
+    assert ev.rare_missing == 0
+
+
 def test_a_table_row_is_scored_and_shown_under_its_header_row():
     from knowledge.answer import _candidates, _window
 
