@@ -346,9 +346,12 @@ _ASKS = [
 # Questions asking for a kind of figure, and what a sentence giving it must contain (for the confidence).
 _PERCENT_Q = re.compile(r"%|\bpercent|\bwhat (share|fraction|portion|proportion)\b", re.I)
 _PERCENT = re.compile(r"%|\bpercent|\bper cent\b|\bhalf\b|\bquarter\b|\bthird\b|\b\d+ ?(in|of|out of) \d+\b", re.I)
-# Dates were tried too: the one when-did question it touched on the dev set was answered without a date
-# (a miss) and became a wrong decline instead, with no unanswerable question gained.
-_KINDS = [(_PERCENT_Q, _PERCENT)]
+# Dates were tried too for every when-did question: the one it touched on the dev set was answered without a
+# date (a miss) and became a wrong decline instead, with no unanswerable question gained. A question naming
+# the date or block it wants ("on what exact date / block number...") is checked: no dev question does.
+_DATE_Q = re.compile(r"\b(exact|what|which) (date|day|month|year)\b|\bblock (number|height)\b", re.I)
+_DATE_OR_BLOCK = re.compile(_DATE.pattern + r"|\bblock (number |height )?#?\d|\b\d{1,3}(,\d{3}){2,}\b", re.I)
+_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK)]
 KIND_SENTENCES = 5
 
 

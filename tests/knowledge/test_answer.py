@@ -234,6 +234,26 @@ def test_a_percentage_question_whose_best_sentences_hold_none_lowers_the_confide
     assert not plain.kind_missing
 
 
+def test_a_question_naming_the_date_or_block_it_wants_needs_a_best_sentence_holding_one():
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    question = "on what exact date / block number does the first TAO halving happen?"
+    doc = _doc(1, "emissions.md", "TAO emission follows a halving schedule.", 0.6)
+    terms = TermStats(df={"exact": 90, "date": 200, "block": 900, "number": 800, "halving": 12}, chunks=8000)
+
+    def kind_missing(sentences: list[str], asked: str = question) -> bool:
+        ev = Evidence()
+        cands = [cand(s, 0, 0, i, 0.6 - 0.01 * i) for i, s in enumerate(sentences)]
+        _fill_evidence(ev, asked, [doc], 0.6, ["bittensor"], cands, terms)
+        return ev.kind_missing
+
+    assert kind_missing(["TAO emission follows a halving schedule.", "The network emits 7,200 TAO per day."])
+    assert not kind_missing(["The first halving happened on December 14, 2025."])
+    assert not kind_missing(["The first halving is at block 10,500,000."])
+    # "when" alone does not name a date: the one dev question it touched was answered without one
+    assert not kind_missing(["TAO emission follows a halving schedule."], "when does the first TAO halving happen?")
+
+
 def test_rows_of_a_table_continued_from_the_chunk_before_are_read_under_its_header():
     """A long table is cut into chunks; the chunk that continues it starts with a data row, which is not
     its header: its rows keep the header row of the chunk before (the same document, as many cells)."""
