@@ -140,7 +140,13 @@ def _stems_with_compounds(tokens: list[str]) -> set[str]:
     """The stems of a text's words, and of each pair of neighbours written as one word: a question's
     'stablecoin' or 'testnet' is the text's 'Stable Coins' or 'test net'."""
     stems = {_stem(w) for w in tokens}
-    stems.update(_stem(a + b) for a, b in zip(tokens, tokens[1:]) if a.isalpha() and b.isalpha())
+    # Joined pairs are not stemmed (thousands per text would churn the stem cache); a plural's "s" is the one
+    # ending that matters for nouns written as one word ("Stable Coins" is the stem 'stablecoin').
+    for a, b in zip(tokens, tokens[1:]):
+        if a.isalpha() and b.isalpha():
+            stems.add(a + b)
+            if b.endswith("s"):
+                stems.add(a + b[:-1])
     return stems
 
 
