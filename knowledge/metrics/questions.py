@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,9 @@ VOCABULARY: list[tuple[str, str]] = [
     ("score", r"\b(?:over|under)valued\b|\busage[- ](?:vs\.?|versus)[- ]speculation\b|\b(?:the |its |usage )score\b"),
     ("market_cap", r"\bmarket[- ]?cap(?:itali[sz]ation)?\b|\bmcap\b"),
     ("volume", r"\b(?:trading |24 ?h(?:our)? |daily trading )?volume\b"),
-    ("supply", r"\b(?:circulating|total|max(?:imum)?) supply\b|\bsupply\b|\bin circulation\b"),
+    # token supply, not the supply of a marketplace ("the supply side", "GPU supply", "supply of GPUs")
+    ("supply", r"\b(?:circulating|total|max(?:imum)?) supply\b|\bin circulation\b"
+               r"|(?<!gpu )(?<!compute )(?<!hardware )(?<!provider )(?<!node )\bsupply\b(?![- ]side| chain| of (?:gpu|compute|hardware|node|provider))"),
     ("compute_spend", r"\b(?:compute |lease |usd |total )?spend(?:ing)?\b|\bspent\b|\bearn(?:ed|s)?\b.*\bleases?\b"
                       r"|\blease (?:revenue|income)\b|\bpaid (?:for|on) (?:compute|leases)\b"),
     ("gpus", r"\bgpus?\b.*\b(?:leased|rented|in use|active|used|running|deployed)\b|\bhow many gpus\b"
@@ -114,6 +117,19 @@ class MetricAnswer:
     stale: bool = False
 
 
+# "according to the article", "what does the starter pack say": what a document states, which the documents
+# answer (the article's August 2023 prices are not today's).
+_ABOUT_A_DOCUMENT = re.compile(r"\b(?:article|blog post|whitepaper|white paper|starter pack|fact sheet|docs|"
+                               r"documentation)\b")
+_PAST = re.compile(r"\b(?:was|were|did|had)\b")
+
+
+def _asks_about_the_past(text: str) -> bool:
+    """'What was RNDR's price in August 2023?': a figure of an earlier year, which no live value gives."""
+    this_year = datetime.now(timezone.utc).year
+    return bool(_PAST.search(text)) and any(int(y) < this_year for y in re.findall(r"\b(20\d\d)\b", text))
+
+
 def _asks_about_the_future(text: str) -> bool:
     """'How many RENDER are going to get burned during 2027?': no live figure answers that; the documents
     (a schedule, a budget) may."""
@@ -124,6 +140,8 @@ def detect_metric_question(question: str, registry: "Registry") -> MetricQuery |
     """A MetricQuery when the question asks for a live figure; None when unsure (doc questions, opinions)."""
     text = " ".join((question or "").lower().replace("’", "'").split())
     if not text or len(text) > 300 or _OPINION.search(text) or _asks_about_the_future(text):
+        return None
+    if _ABOUT_A_DOCUMENT.search(text) or _asks_about_the_past(text):
         return None
     families = [name for name, rx in _VOCAB if rx.search(text)]
     if not families:

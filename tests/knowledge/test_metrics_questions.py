@@ -155,6 +155,14 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "how much AKT do I need to become a provider?",
     "how many RENDER tokens are going to get burned in total during 2027?",
     "what will the TAO emissions be in 2031?",
+    # about what a document says, or a figure of the past: no live value answers them
+    "what's the main problem akash has to solve on the supply side according to the article?",
+    "what was the total crypto market cap mentioned in the Aug 2023 compute article?",
+    "per that Aug 2023 decentralized compute article, how much was spent on Akash compute right after the GPU launch?",
+    "what was bitcoin trading at when that decentralized compute article came out?",
+    "what was RNDR's price in August 2023?",
+    "how does akash grow its GPU supply before demand shows up?",
+    "what does the starter pack say about TAO's market cap?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
