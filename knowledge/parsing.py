@@ -18,6 +18,7 @@ from knowledge.errors import IngestError
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".md", ".mdx", ".markdown", ".txt", ".text", ".rst"}
+PLAIN_TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
@@ -46,6 +47,8 @@ def parse_bytes(data: bytes, name: str, content_type: str = "") -> ParsedDocumen
         doc = _parse_html(_decode(data, name)[0], name)
     elif suffix in TEXT_SUFFIXES or content_type.startswith("text/") or not suffix:
         text, note = _decode(data, name)
+        if suffix in PLAIN_TEXT_SUFFIXES:
+            text = plain_text_structure(text)
         doc = parse_markdown(text)
         doc.note = note
     else:
@@ -138,6 +141,41 @@ _LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _JSX_EXPR = re.compile(r"\{/\*.*?\*/\}", re.S)
 _HEADING_ANCHOR = re.compile(r"[ \t]*\{#[\w-]+\}[ \t]*$", re.M)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!=|<>~$&])")
+
+
+def plain_text_structure(text: str) -> str:
+    """Paragraphs and headings of a plain-text file, written the markdown way the chunker reads.
+
+    An article saved as text often has one paragraph per line, no blank lines, and its headings as short lines
+    of their own ("Token Utility"). Read as markdown, the whole file was one paragraph: every heading was glued
+    to the sentence after it ("Token Utility Akash Network's AKT token serves...") and no chunk had a section.
+    Files that already use markdown headings or blank lines between paragraphs are left as they are; so are
+    hard-wrapped files (short lines), whose single newlines are not paragraph breaks.
+    """
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    filled = [line for line in lines if line.strip()]
+    if not filled or any(re.match(r"#{1,6}\s", line) for line in filled):
+        return text
+    blank_breaks = sum(1 for a, b in zip(lines, lines[1:]) if a.strip() and not b.strip())
+    long_lines = sum(1 for line in filled if len(line) > 120)  # hard-wrapped text stays within ~80 columns
+    if blank_breaks > len(filled) // 4 or long_lines < len(filled) // 3:
+        return text
+    out = []
+    for i, line in enumerate(filled):
+        following = filled[i + 1] if i + 1 < len(filled) else ""
+        if _looks_like_heading(line) and len(following.split()) >= 20:
+            out.append(f"### {line.strip()}")  # not "#"/"##": those would be taken for the title
+        else:
+            out.append(line)
+    return "\n\n".join(out)
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A short capitalised line without closing punctuation: 'The Agentic Protocol', 'Final Verdict'."""
+    stripped = line.strip()
+    words_in = stripped.split()
+    return (0 < len(words_in) <= 8 and len(stripped) <= 70 and stripped[0].isupper()
+            and not re.search(r"[.,;:!?)\]\"']$", stripped))
 
 
 def parse_markdown(text: str) -> ParsedDocument:

@@ -138,3 +138,38 @@ def test_pdf_text_is_extracted():
     with pytest.raises(IngestError, match="no extractable text"):
         parse_bytes(buf.getvalue(), "scan.pdf")
     assert NameObject  # imported for clarity of the pypdf dependency
+
+
+_ARTICLE_LINE = ("Akash Network's AKT token serves as the primary medium of exchange on its decentralized cloud "
+                 "marketplace, and providers stake it to offer compute while tenants pay for usage with it.")
+
+
+def test_a_plain_text_article_with_a_paragraph_per_line_gets_its_headings_as_sections():
+    text = "\n".join([
+        "The decentralized compute sector has emerged as the hottest narrative of the year, and three protocols "
+        "stand at the forefront of the race for GPU computing power in this market.",
+        "Token Utility",
+        _ARTICLE_LINE,
+        "Potential Bottlenecks",
+        "Akash must solve the chicken-and-egg problem of building sufficient GPU supply before demand "
+        "materializes at scale, which is the hardest part of any two-sided marketplace.",
+        "they are complementary not competitive. render handles gpu rendering, akash is generic compute.",
+    ])
+    doc = parse_bytes(text.encode(), "article.txt")
+    chunks = chunk_text(doc.text)
+    by_section = {c.section: c.text for c in chunks}
+    assert by_section["Token Utility"].startswith("Akash Network's AKT token")
+    assert "chicken-and-egg" in by_section["Potential Bottlenecks"]
+    # a heading is never glued to the sentence after it, and it is not taken for the document's title
+    assert not any("Token Utility Akash" in s for c in chunks for s in split_sentences(c.text))
+    assert doc.title == ""
+
+
+def test_hard_wrapped_or_markdown_text_files_keep_their_own_structure():
+    wrapped = "Token Utility\n" + "\n".join(["Akash Network's AKT token serves as the primary medium of"] * 6)
+    assert parse_bytes(wrapped.encode(), "notes.txt").text == parse_markdown(wrapped).text
+    markdown = "# Notes\n\nToken Utility\n" + _ARTICLE_LINE + "\n" + _ARTICLE_LINE
+    assert parse_bytes(markdown.encode(), "notes.txt").text == parse_markdown(markdown).text
+    # the same one-paragraph-per-line text in a .md file is markdown: its author chose the structure
+    article = "Token Utility\n" + _ARTICLE_LINE + "\n" + _ARTICLE_LINE
+    assert parse_bytes(article.encode(), "article.md").text == parse_markdown(article).text
