@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from knowledge.errors import IngestError
+from knowledge.text import looks_like_heading
 
 log = logging.getLogger(__name__)
 
@@ -163,19 +164,11 @@ def plain_text_structure(text: str) -> str:
     out = []
     for i, line in enumerate(filled):
         following = filled[i + 1] if i + 1 < len(filled) else ""
-        if _looks_like_heading(line) and len(following.split()) >= 20:
+        if looks_like_heading(line) and len(following.split()) >= 20:
             out.append(f"### {line.strip()}")  # not "#"/"##": those would be taken for the title
         else:
             out.append(line)
     return "\n\n".join(out)
-
-
-def _looks_like_heading(line: str) -> bool:
-    """A short capitalised line without closing punctuation: 'The Agentic Protocol', 'Final Verdict'."""
-    stripped = line.strip()
-    words_in = stripped.split()
-    return (0 < len(words_in) <= 8 and len(stripped) <= 70 and stripped[0].isupper()
-            and not re.search(r"[.,;:!?)\]\"']$", stripped))
 
 
 def parse_markdown(text: str) -> ParsedDocument:

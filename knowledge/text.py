@@ -44,8 +44,22 @@ _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|no|fig|dr|mr|ms|inc|ltd|st|j
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*`#\-])")
 
 
+def looks_like_heading(line: str) -> bool:
+    """A short capitalised line without closing punctuation: 'The Agentic Protocol', 'Final Verdict'."""
+    stripped = line.strip()
+    words_in = stripped.split()
+    # a line ending in "the", "of", "by" is a wrapped sentence going on, not a heading
+    return (0 < len(words_in) <= 8 and len(stripped) <= 70 and stripped[0].isupper()
+            and not re.search(r"[.,;:!?)\]\"'|]$", stripped) and not stripped.startswith(("|", "#", "`"))
+            and words_in[-1].lower() not in STOP_WORDS)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split a passage into sentences; list items, table rows, headings and code lines stand alone."""
+    """Split a passage into sentences; list items, table rows, headings and code lines stand alone.
+
+    So does a heading written as a plain line ("Technical Integration Details" above its paragraph, with no
+    blank line between): it is not glued to the sentence after it.
+    """
     out: list[str] = []
     in_code = False
     prose: list[str] = []
@@ -63,6 +77,10 @@ def split_sentences(text: str) -> list[str]:
             if raw.strip():
                 out.append(" ".join(raw.split()))
             continue
+        heading_above = (prose and looks_like_heading(prose[-1]) and raw.strip()[:1].isupper()
+                         and (len(prose) == 1 or not prose[-2].strip() or prose[-2].rstrip()[-1:] in ".:!?"))
+        if heading_above:
+            flush()
         prose.append(raw)
     flush()
     return out

@@ -173,3 +173,15 @@ def test_hard_wrapped_or_markdown_text_files_keep_their_own_structure():
     # the same one-paragraph-per-line text in a .md file is markdown: its author chose the structure
     article = "Token Utility\n" + _ARTICLE_LINE + "\n" + _ARTICLE_LINE
     assert parse_bytes(article.encode(), "article.md").text == parse_markdown(article).text
+
+
+def test_a_heading_written_as_a_plain_line_is_not_glued_to_the_next_sentence():
+    text = "Technical Integration Details\nWe propose that a working group is granted 50K RENDER tokens."
+    assert split_sentences(text) == ["Technical Integration Details",
+                                     "We propose that a working group is granted 50K RENDER tokens."]
+    # a wrapped sentence goes on across the line break, even when the next line starts with a name
+    wrapped = "The network is run by the\nRender Network Foundation, which pays the node operators."
+    assert split_sentences(wrapped) == ["The network is run by the Render Network Foundation, which pays the node operators."]
+    # a line in the middle of a paragraph is not a heading: the sentence before it has not ended
+    middle = "Rewards are paid to operators of\nNodes And Clusters\nThat stay online for the whole epoch."
+    assert len(split_sentences(middle)) == 1
