@@ -124,10 +124,21 @@ _ABOUT_A_DOCUMENT = re.compile(r"\b(?:article|blog post|whitepaper|white paper|s
 _PAST = re.compile(r"\b(?:was|were|did|had)\b")
 
 
+_EVENT_ANCHOR = re.compile(r"\b(?:right |just |shortly )?(?:after|before|following|during) (?:the|its|their|launch)\b"
+                           r"|\bwhen (?:the|it|they)\b|\bat (?:the time|launch)\b|\bback (?:then|in)\b")
+_LIVE_PERIOD = re.compile(r"\b(?:last|past|this) (?:\d+ )?(?:days?|hours?|weeks?|months?)\b|\b(?:24 ?h|7 ?d|30 ?d)\b"
+                          r"|\b(?:now|today|yesterday|currently|so far)\b")
+
+
 def _asks_about_the_past(text: str) -> bool:
-    """'What was RNDR's price in August 2023?': a figure of an earlier year, which no live value gives."""
+    """'What was RNDR's price in August 2023?', 'how much was spent right after the GPU launch?': a figure of
+    an earlier year or of a past event, which no live value gives (a document may)."""
+    if not _PAST.search(text):
+        return False
     this_year = datetime.now(timezone.utc).year
-    return bool(_PAST.search(text)) and any(int(y) < this_year for y in re.findall(r"\b(20\d\d)\b", text))
+    if any(int(y) < this_year for y in re.findall(r"\b(20\d\d)\b", text)):
+        return True
+    return bool(_EVENT_ANCHOR.search(text)) and not _LIVE_PERIOD.search(text)
 
 
 def _asks_about_the_future(text: str) -> bool:

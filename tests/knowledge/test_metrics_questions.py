@@ -163,6 +163,16 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "what was RNDR's price in August 2023?",
     "how does akash grow its GPU supply before demand shows up?",
     "what does the starter pack say about TAO's market cap?",
+    "how much was spent on Akash compute right after the GPU launch?",
+    "what was TAO's price when the halving happened?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
+
+
+def test_a_past_tense_question_over_a_live_period_is_still_a_metric_question(registry):
+    """'was spent ... yesterday' asks for a live flow; only a past event or year sends it to the documents."""
+    query = detect_metric_question("how much was spent on akash compute yesterday?", registry)
+    assert query is not None and query.metrics == ["compute_spend_24h"]
+    query = detect_metric_question("how much was spent on akash compute in the last 30 days?", registry)
+    assert query is not None and query.metrics == ["compute_spend_30d"]
