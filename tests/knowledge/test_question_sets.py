@@ -1,12 +1,17 @@
-"""The second question set (benchmarks/questions/check.jsonl) keeps the shared eval format and its gold
-answers can be found in the corpus: a broken line or a stale source would silently skew its figures."""
+"""The extra question sets (benchmarks/questions/check.jsonl, and article.jsonl about the mission article)
+keep the shared eval format and their gold answers can be found in the corpus: a broken line or a stale
+source would silently skew their figures."""
 
 import json
 from pathlib import Path
 
+import pytest
+
 from knowledge.evaluation import load_questions
 
-CHECK = Path(__file__).resolve().parents[2] / "benchmarks" / "questions" / "check.jsonl"
+SETS = Path(__file__).resolve().parents[2] / "benchmarks" / "questions"
+CHECK = SETS / "check.jsonl"
+ARTICLE = SETS / "article.jsonl"
 
 
 def _norm(text: str) -> str:
@@ -25,9 +30,16 @@ def test_the_check_set_has_the_eval_format():
             assert q["kind"] in {"near-miss", "off-topic", "future", "opinion-bait"}
 
 
-def test_every_gold_answer_is_in_one_of_its_sources(corpus):
+def test_the_article_set_asks_only_answerable_questions_about_the_article():
+    questions = load_questions(ARTICLE)
+    assert len(questions) == 10 and len({q["id"] for q in questions}) == 10
+    assert all(q["answerable"] and q["sources"] == ["seed/decentralized-compute-2023-08-31.txt"] for q in questions)
+
+
+@pytest.mark.parametrize("question_file", [CHECK, ARTICLE], ids=["check", "article"])
+def test_every_gold_answer_is_in_one_of_its_sources(corpus, question_file):
     manifest = {line.split("\t")[0] for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]}
-    for line in CHECK.read_text().splitlines():
+    for line in question_file.read_text().splitlines():
         q = json.loads(line)
         if not q["answerable"]:
             continue
