@@ -103,6 +103,7 @@ class Evidence:
     unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
     unknown_names: int = 0  # capitalised names (Lido, FIL) the whole knowledge base never uses
     kind_missing: bool = False  # asks for a percentage that none of the best sentences holds
+    figure_unbound: bool = False  # asks a figure about a name; no best sentence with a number is from a page naming it
     agreement: float = 0.0
     protocol_match: bool = True
     opinion: bool = False
@@ -215,6 +216,9 @@ def compose(
 
     _fill_evidence(evidence, question, retrieval.documents, retrieval.top_cosine, retrieval.protocols,
                    candidates, terms)
+    unbound = figure_without_its_name(question, candidates, retrieval.documents[:SENTENCE_DOCS], terms)
+    evidence.figure_unbound = unbound
+    evidence.features["figure_unbound"] = int(unbound)
     confidence = confidence_from(evidence)
     if retrieval.dense_documents:
         # Hybrid: judge the evidence on the dense ranking's own top documents as well, and trust the lower.
@@ -226,6 +230,7 @@ def compose(
         dense_docs = retrieval.dense_documents
         _fill_evidence(dense_view, question, dense_docs, top_passage_cosine(dense_docs), retrieval.protocols,
                        candidates, terms)
+        dense_view.figure_unbound = unbound  # about the answer's sentences, the same in both views
         dense_confidence = confidence_from(dense_view)
         evidence.features["dense_view_confidence"] = round(dense_confidence, 4)
         confidence = min(confidence, dense_confidence)
@@ -560,6 +565,44 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
 
 
 _CAPITALISED = re.compile(r"(?<![\w-])[A-Z][A-Za-z]+(?![\w-])")
+NAME_DF = 30
+_FIGURE = re.compile(r"(?<![\w.-])\d")  # a number, not the digits of an identifier (RNP-010, v0.24, H100)
+# "how many RENDER tokens", "how much AKT": an amount (not "when", which _NUMERIC_Q also counts)
+_ASKS_A_FIGURE = re.compile(r"\bhow (much|many|long|big|large|often)\b|\bwhat (amount|number|share|percentage|fraction)\b",
+                            re.I)
+_CALENDAR = re.compile(r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
+                       r"oct(ober)?|nov(ember)?|dec(ember)?|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?)$")
+_NAME_TOKEN = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]+")
+
+
+def _mid_sentence_names(question: str) -> list[str]:
+    """Lower-cased words the question capitalises where a sentence does not begin ('Exabits', 'OTOY')."""
+    names = []
+    for match in _NAME_TOKEN.finditer(question):
+        before = question[: match.start()].rstrip()
+        word = match.group().lower()
+        if before and before[-1] not in ".?!:;\"'(" and word not in names and not _CALENDAR.match(word):
+            names.append(word)
+    return names
+
+
+def figure_without_its_name(question: str, cands: list[Candidate], documents: list[DocumentHit],
+                            terms: TermStats) -> bool:
+    """'How many RENDER tokens did the Exabits compute client RNP ask for?': a figure about a named thing should
+    come from a page that names it. When none of the best sentences holding a number does (the 50K RENDER came
+    from another RNP), the knowledge base has the name but likely not the figure. Only names the knowledge base
+    uses: an unknown one is counted by unknown_names."""
+    if not _ASKS_A_FIGURE.search(question) or not documents:
+        return False
+    # a project's or product's name is rare ("exabits": 9 chunks); "Aug", "Mainnet" or "USDC" are everywhere
+    names = [n for n in _mid_sentence_names(question) if 0 < terms.df.get(n, 0) <= NAME_DF]
+    figures = [c for c in sorted((c for c in cands if c.score >= 0), key=lambda c: -c.score)[:KIND_SENTENCES]
+               if _FIGURE.search(c.text)]
+    if not names or not figures:
+        return False
+    page_words = [set(words(" ".join(f"{p.text} {p.section} {d.title}" for p in d.passages))) for d in documents]
+    return any(not any(name in page_words[c.doc_rank] for c in figures if c.doc_rank < len(page_words))
+               for name in names)
 
 
 def unknown_names(question: str, terms: TermStats) -> list[str]:
@@ -592,6 +635,7 @@ def confidence_from(ev: Evidence) -> float:
         - 4.0 * ev.unknown_ids
         - 2.0 * ev.unknown_names
         - 2.0 * ev.kind_missing
+        - 2.0 * ev.figure_unbound
         - 3.0 * max(0, ev.rare_missing - 1)
         - 1.0 * max(0, ev.unknown_terms - 1)
     )

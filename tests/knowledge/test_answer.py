@@ -349,3 +349,26 @@ def test_a_lower_ranked_page_closer_in_meaning_than_the_top_three_counts_as_retr
     lower = Evidence()
     _fill_evidence(lower, question, near + [far, same_text_less_close], 0.43, [], [], terms)
     assert lower.rare_missing == 3
+
+
+def test_a_figure_asked_about_a_name_must_come_from_a_page_that_names_it():
+    from knowledge.answer import TermStats, figure_without_its_name
+
+    exabits = _doc(1, "RNP-010.md", "RNP-010 proposes Exabits as a compute client for the Render Network.", 0.6)
+    fedml = _doc(2, "RNP-005.md", "A working group is granted 50K RENDER tokens on a milestone basis.", 0.5)
+    terms = TermStats(df={"exabits": 9, "render": 2000, "tokens": 400, "rnp": 300}, chunks=8000)
+    question = "how many RENDER tokens did the Exabits compute client RNP ask for?"
+    figure_elsewhere = [cand("RNP-010 proposes Exabits as a compute client for the Render Network.", 0, 0, 0, 0.7),
+                        cand("A working group is granted 50K RENDER tokens on a milestone basis.", 1, 0, 0, 0.6)]
+    assert figure_without_its_name(question, figure_elsewhere, [exabits, fedml], terms)
+    # the figure on the named page itself is bound to the name
+    exabits_asks = _doc(1, "RNP-010.md", "Exabits asks for 100K RENDER tokens.", 0.6)
+    bound = [cand("Exabits asks for 100K RENDER tokens.", 0, 0, 0, 0.7)]
+    assert not figure_without_its_name(question, bound, [exabits_asks, fedml], terms)
+    # a common capitalised word is not a name to bind ("Render" is in 2,000 chunks), nor a month, nor a
+    # question that asks no amount
+    assert not figure_without_its_name("how many tokens does the Render network burn?", figure_elsewhere,
+                                       [exabits, fedml], terms)
+    assert not figure_without_its_name("how many tokens were granted in Aug?", figure_elsewhere,
+                                       [exabits, fedml], TermStats(df={"aug": 3}, chunks=8000))
+    assert not figure_without_its_name("when did the Exabits RNP go live?", figure_elsewhere, [exabits, fedml], terms)
