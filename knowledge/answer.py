@@ -103,7 +103,7 @@ class Evidence:
     unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
     unknown_names: int = 0  # capitalised names (Lido, FIL) the whole knowledge base never uses
     kind_missing: bool = False  # asks for a percentage that none of the best sentences holds
-    figure_unbound: bool = False  # asks a figure about a name; no best sentence with a number is from a page naming it
+    figure_unbound: bool = False  # an amount about a name, and no best figure's page names it
     agreement: float = 0.0
     protocol_match: bool = True
     opinion: bool = False
@@ -488,8 +488,9 @@ def _window(cands: list[Candidate], index: int, budget: int, follow: bool = True
 
 
 def _select(cands: list[Candidate]) -> list[Candidate]:
-    """Best sentences until the answer budget is used (the first WINDOWED_PICKS with the lines after them), arranged
-    to be read: the passage holding the best sentence comes first, and sentences of one passage keep their order."""
+    """Best sentences until the answer budget is used (the first WINDOWED_PICKS with the lines after them),
+    arranged to be read: the passage holding the best sentence comes first, and sentences of one passage keep
+    their order."""
     ranked = sorted(range(len(cands)), key=lambda i: -cands[i].score)
     if not ranked or cands[ranked[0]].score < 0:
         return []
@@ -568,39 +569,43 @@ _CAPITALISED = re.compile(r"(?<![\w-])[A-Z][A-Za-z]+(?![\w-])")
 NAME_DF = 30
 _FIGURE = re.compile(r"(?<![\w.-])\d")  # a number, not the digits of an identifier (RNP-010, v0.24, H100)
 # "how many RENDER tokens", "how much AKT": an amount (not "when", which _NUMERIC_Q also counts)
-_ASKS_A_FIGURE = re.compile(r"\bhow (much|many|long|big|large|often)\b|\bwhat (amount|number|share|percentage|fraction)\b",
-                            re.I)
-_CALENDAR = re.compile(r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
-                       r"oct(ober)?|nov(ember)?|dec(ember)?|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?)$")
+_ASKS_A_FIGURE = re.compile(r"\bhow (much|many|long|big|large|often)\b"
+                            r"|\bwhat (amount|number|share|percentage|fraction)\b", re.I)
+_CALENDAR = re.compile(r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?"
+                       r"|oct(ober)?|nov(ember)?|dec(ember)?"
+                       r"|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?)$")
 _NAME_TOKEN = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]+")
 
 
-def _mid_sentence_names(question: str) -> list[str]:
-    """Lower-cased words the question capitalises where a sentence does not begin ('Exabits', 'OTOY')."""
+def _mid_sentence_names(question: str, pattern: re.Pattern = _NAME_TOKEN) -> list[str]:
+    """Lower-cased words the question capitalises where a sentence does not begin ('Exabits', 'OTOY'): a
+    sentence's first word is capitalised anyway."""
     names = []
-    for match in _NAME_TOKEN.finditer(question):
+    for match in pattern.finditer(question):
         before = question[: match.start()].rstrip()
         word = match.group().lower()
-        if before and before[-1] not in ".?!:;\"'(" and word not in names and not _CALENDAR.match(word):
+        if before and before[-1] not in ".?!:;\"'(" and word not in names:
             names.append(word)
     return names
 
 
 def figure_without_its_name(question: str, cands: list[Candidate], documents: list[DocumentHit],
                             terms: TermStats) -> bool:
-    """'How many RENDER tokens did the Exabits compute client RNP ask for?': a figure about a named thing should
-    come from a page that names it. When none of the best sentences holding a number does (the 50K RENDER came
-    from another RNP), the knowledge base has the name but likely not the figure. Only names the knowledge base
-    uses: an unknown one is counted by unknown_names."""
+    """'How many RENDER tokens did the Exabits compute client RNP ask for?': a figure about a named thing
+    should come from a page that names it. When none of the best sentences holding a number does (the 50K
+    RENDER came from another RNP), the knowledge base has the name but likely not the figure. Only names the
+    knowledge base uses: an unknown one is counted by unknown_names."""
     if not _ASKS_A_FIGURE.search(question) or not documents:
         return False
     # a project's or product's name is rare ("exabits": 9 chunks); "Aug", "Mainnet" or "USDC" are everywhere
-    names = [n for n in _mid_sentence_names(question) if 0 < terms.df.get(n, 0) <= NAME_DF]
+    names = [n for n in _mid_sentence_names(question)
+             if 0 < terms.df.get(n, 0) <= NAME_DF and not _CALENDAR.match(n)]
     figures = [c for c in sorted((c for c in cands if c.score >= 0), key=lambda c: -c.score)[:KIND_SENTENCES]
                if _FIGURE.search(c.text)]
     if not names or not figures:
         return False
-    page_words = [set(words(" ".join(f"{p.text} {p.section} {d.title}" for p in d.passages))) for d in documents]
+    page_words = [set(words(" ".join(f"{p.text} {p.section} {d.title}" for p in d.passages)))
+                  for d in documents]
     return any(not any(name in page_words[c.doc_rank] for c in figures if c.doc_rank < len(page_words))
                for name in names)
 
@@ -609,15 +614,8 @@ def unknown_names(question: str, terms: TermStats) -> list[str]:
     """Names the question capitalises mid-sentence that no chunk of the knowledge base uses ('what APR does
     Lido pay'): a question about an outside project or product. Chatty words the corpus happens not to use
     ('rigs', 'pile', 'vouch') are written in lower case, so they are not counted here."""
-    names = []
-    for match in _CAPITALISED.finditer(question):
-        before = question[: match.start()].rstrip()
-        if not before or before[-1] in ".?!:;\"'(":  # a sentence's first word is capitalised anyway
-            continue
-        word = match.group().lower()
-        if word in terms.df and terms.df[word] == 0 and word not in names:
-            names.append(word)
-    return names
+    return [word for word in _mid_sentence_names(question, _CAPITALISED)
+            if word in terms.df and terms.df[word] == 0]
 
 
 def confidence_from(ev: Evidence) -> float:

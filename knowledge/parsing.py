@@ -147,11 +147,11 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!=|<>~$&])")
 def plain_text_structure(text: str) -> str:
     """Paragraphs and headings of a plain-text file, written the markdown way the chunker reads.
 
-    An article saved as text often has one paragraph per line, no blank lines, and its headings as short lines
-    of their own ("Token Utility"). Read as markdown, the whole file was one paragraph: every heading was glued
-    to the sentence after it ("Token Utility Akash Network's AKT token serves...") and no chunk had a section.
-    Files that already use markdown headings or blank lines between paragraphs are left as they are; so are
-    hard-wrapped files (short lines), whose single newlines are not paragraph breaks.
+    An article saved as text often has one paragraph per line, no blank lines, and its headings as short
+    lines of their own ("Token Utility"). Read as markdown, the whole file was one paragraph: each heading was
+    glued to the sentence after it ("Token Utility Akash Network's AKT token serves...") and no chunk had a
+    section. Files that already use markdown headings or blank lines between paragraphs are left as they are;
+    so are hard-wrapped files (short lines), whose single newlines are not paragraph breaks.
     """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     filled = [line for line in lines if line.strip()]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from knowledge.metrics.values import METRICS, MetricValue, format_age
@@ -33,7 +33,8 @@ VOCABULARY: list[tuple[str, str]] = [
     ("volume", r"\b(?:trading |24 ?h(?:our)? |daily trading )?volume\b"),
     # token supply, not the supply of a marketplace ("the supply side", "GPU supply", "supply of GPUs")
     ("supply", r"\b(?:circulating|total|max(?:imum)?) supply\b|\bin circulation\b"
-               r"|(?<!gpu )(?<!compute )(?<!hardware )(?<!provider )(?<!node )\bsupply\b(?![- ]side| chain| of (?:gpu|compute|hardware|node|provider))"),
+               r"|(?<!gpu )(?<!compute )(?<!hardware )(?<!provider )(?<!node )\bsupply\b"
+               r"(?![- ]side| chain| of (?:gpu|compute|hardware|node|provider))"),
     ("compute_spend", r"\b(?:compute |lease |usd |total )?spend(?:ing)?\b|\bspent\b|\bearn(?:ed|s)?\b.*\bleases?\b"
                       r"|\blease (?:revenue|income)\b|\bpaid (?:for|on) (?:compute|leases)\b"),
     ("gpus", r"\bgpus?\b.*\b(?:leased|rented|in use|active|used|running|deployed)\b|\bhow many gpus\b"
@@ -122,12 +123,11 @@ class MetricAnswer:
 _ABOUT_A_DOCUMENT = re.compile(r"\b(?:article|blog post|whitepaper|white paper|starter pack|fact sheet|docs|"
                                r"documentation)\b")
 _PAST = re.compile(r"\b(?:was|were|did|had)\b")
-
-
-_EVENT_ANCHOR = re.compile(r"\b(?:right |just |shortly )?(?:after|before|following|during) (?:the|its|their|launch)\b"
+_EVENT_ANCHOR = re.compile(r"\b(?:right |just |shortly )?(?:after|before|following|during)"
+                           r" (?:the|its|their|launch)\b"
                            r"|\bwhen (?:the|it|they)\b|\bat (?:the time|launch)\b|\bback (?:then|in)\b")
-_LIVE_PERIOD = re.compile(r"\b(?:last|past|this) (?:\d+ )?(?:days?|hours?|weeks?|months?)\b|\b(?:24 ?h|7 ?d|30 ?d)\b"
-                          r"|\b(?:now|today|yesterday|currently|so far)\b")
+_LIVE_PERIOD = re.compile(r"\b(?:last|past|this) (?:\d+ )?(?:days?|hours?|weeks?|months?)\b"
+                          r"|\b(?:24 ?h|7 ?d|30 ?d)\b|\b(?:now|today|yesterday|currently|so far)\b")
 
 
 def _asks_about_the_past(text: str) -> bool:
