@@ -366,6 +366,11 @@ _KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK)]
 KIND_SENTENCES = 5
 
 
+def _best_sentences(cands: list[Candidate]) -> list[Candidate]:
+    """The KIND_SENTENCES best-scored sentences: those the figure checks look in."""
+    return sorted((c for c in cands if c.score >= 0), key=lambda c: -c.score)[:KIND_SENTENCES]
+
+
 def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieval, embedder: Embedder,
                       terms: TermStats) -> None:
     """Score sentences: similarity to the question, its (rarer) terms, new information, what it asks for."""
@@ -545,7 +550,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
                          and _stem(t) not in stems and t not in top_text.lower())
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
     # but not the figure asked for. Only percentages: some number is in almost every passage.
-    best = sorted((c for c in cands if c.score >= 0), key=lambda c: -c.score)[:KIND_SENTENCES]
+    best = _best_sentences(cands)
     wanted = [answer for ask, answer in _KINDS if ask.search(question)]
     ev.kind_missing = bool(best) and any(not any(answer.search(c.text) for c in best) for answer in wanted)
     ev.top_cosine = top_cosine
@@ -600,8 +605,7 @@ def figure_without_its_name(question: str, cands: list[Candidate], documents: li
     # a project's or product's name is rare ("exabits": 9 chunks); "Aug", "Mainnet" or "USDC" are everywhere
     names = [n for n in _mid_sentence_names(question)
              if 0 < terms.df.get(n, 0) <= NAME_DF and not _CALENDAR.match(n)]
-    figures = [c for c in sorted((c for c in cands if c.score >= 0), key=lambda c: -c.score)[:KIND_SENTENCES]
-               if _FIGURE.search(c.text)]
+    figures = [c for c in _best_sentences(cands) if _FIGURE.search(c.text)]
     if not names or not figures:
         return False
     page_words = [set(words(" ".join(f"{p.text} {p.section} {d.title}" for p in d.passages)))

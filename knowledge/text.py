@@ -114,7 +114,17 @@ def _prose_sentences(text: str) -> list[str]:
 FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they))\b", re.I)
 
 
+def _years(text: str) -> list[int]:
+    return [int(y) for y in re.findall(r"\b(20\d\d)\b", text or "")]
+
+
 def mentions_a_later_year(text: str) -> bool:
     """Whether the text names a year after the current one ("during 2027" asked in 2026)."""
     this_year = datetime.now(timezone.utc).year
-    return any(int(y) > this_year for y in re.findall(r"\b(20\d\d)\b", text or ""))
+    return any(y > this_year for y in _years(text))
+
+
+def mentions_an_earlier_year(text: str) -> bool:
+    """Whether the text names a year before the current one ("in August 2023" asked in 2026)."""
+    this_year = datetime.now(timezone.utc).year
+    return any(y < this_year for y in _years(text))

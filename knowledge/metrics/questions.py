@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from knowledge.metrics.values import METRICS, MetricValue, format_age
 from knowledge.results import Source
-from knowledge.text import FUTURE_TENSE, mentions_a_later_year
+from knowledge.text import FUTURE_TENSE, mentions_a_later_year, mentions_an_earlier_year
 
 if TYPE_CHECKING:
     from knowledge.protocols import Registry
@@ -135,8 +134,7 @@ def _asks_about_the_past(text: str) -> bool:
     an earlier year or of a past event, which no live value gives (a document may)."""
     if not _PAST.search(text):
         return False
-    this_year = datetime.now(timezone.utc).year
-    if any(int(y) < this_year for y in re.findall(r"\b(20\d\d)\b", text)):
+    if mentions_an_earlier_year(text):
         return True
     return bool(_EVENT_ANCHOR.search(text)) and not _LIVE_PERIOD.search(text)
 
