@@ -17,7 +17,7 @@ import snowballstemmer
 from knowledge.embed import Embedder, memo_for
 from knowledge.results import Source
 from knowledge.retrieve import DocumentHit, Retrieval, top_passage_cosine
-from knowledge.text import FUTURE_TENSE, content_words, mentions_a_later_year, split_sentences, words
+from knowledge.text import FUTURE_TENSE, STOP_WORDS, content_words, mentions_a_later_year, split_sentences, words
 
 MAX_ANSWER_CHARS = 1000
 TARGET_ANSWER_CHARS = 940
@@ -34,6 +34,8 @@ WANT_BONUS = 0.06  # a sentence of the kind the question asks for (a date, a rea
 EMBED_CANDIDATES = 24  # dev-set hit rate was the same from 20 to 90; latency is not (-20% from 32)
 RARE_DF = 5
 CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's title/heading
+SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
+HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -89,6 +91,7 @@ class Candidate:
     antecedent: str = ""  # the sentence before, when this one opens with "It"/"This"/"They"... (refers back)
     header: str = ""  # for a table row: the table's header row, which names what each cell is
     focus: str = ""  # for a table row, the cell of the column the question names: what the row is scored by
+    heading: str = ""  # the nearest heading of the sentence's section ("" when that is the document title)
 
 
 @dataclass
@@ -255,8 +258,11 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
         for p_rank, passage in enumerate(doc.passages):
             previous = ""
             header = ""
-            for i, sentence in enumerate(split_sentences(passage.text)):
+            sentences = split_sentences(passage.text)
+            for i, sentence in enumerate(sentences):
                 clean = _clean_sentence(sentence)
+                if len(sentences) == 1:
+                    clean = _with_its_heading(clean, doc.title, passage.section)
                 before, previous = previous, clean
                 # "Network Purpose | For all | For all | For OTF-internal development only" says which network
                 # is internal only through its table's header row ("DESCRIPTION | MAINNET | TESTNET | DEVNET"),
@@ -280,8 +286,32 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 antecedent = before if before and _REFERS_BACK.match(clean) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
-                                     header=row_header))
+                                     header=row_header, heading=_nearest_heading(doc.title, passage.section)))
     return out[:MAX_CANDIDATES]
+
+
+def _nearest_heading(title: str, section: str) -> str:
+    """The last heading of a section path, unless it is only the document's title."""
+    headings = [h.strip() for h in (section or "").split(">") if h.strip()]
+    nearest = headings[-1] if headings else ""
+    return "" if nearest == title else nearest
+
+
+def _with_its_heading(value: str, title: str, section: str) -> str:
+    """'Subnet owner: Macrocosmos' for a section whose whole body is the value 'Macrocosmos': a one- or
+    two-word line says nothing alone (it is not even scored), its heading names what it is."""
+    nearest = _nearest_heading(title, section)
+    if len(value.split()) >= SHORT_VALUE_WORDS or not nearest or value.startswith("|"):
+        return value
+    return f"{nearest}: {value}"
+
+
+def _heading_is_asked(heading: str, question_stems: set[str]) -> bool:
+    """Every word of a heading of two words or more is in the question: 'Custom error: 0' for "getting
+    'Custom error: 0' on a transfer, what does it mean?", where the pages beside it ('Custom error: 5')
+    differ from it by one digit and the answer's own words ('ColdKeyInSwapSchedule') are not asked."""
+    heading_words = [w for w in words(heading) if w not in STOP_WORDS]
+    return len(heading_words) >= 2 and all(_stem(w) in question_stems for w in heading_words)
 
 
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -387,6 +417,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     if qvec is None:
         qvec = embedder.encode([question])[0]
     scored = [c for c in cands if len(c.text.split()) >= 3]
+    question_stems = {_stem(w) for w in words(question)}
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
         c.focus = _column_focus(c, q_terms)
         text = _scored_text(c)
@@ -403,6 +434,8 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         prior = (1.0 - 0.12 * c.doc_rank) * (1.0 if c.passage_rank == 0 else 0.85)
         c.score = 0.3 * c.lexical + 0.1 * prior + 0.1 * min(novelty, 0.8)
         c.score += max((bonus for r, bonus in wants.items() if r.search(text)), default=0.0)
+        if c.heading and _heading_is_asked(c.heading, question_stems):
+            c.score += HEADING_BONUS
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)

@@ -372,3 +372,70 @@ def test_a_figure_asked_about_a_name_must_come_from_a_page_that_names_it():
     assert not figure_without_its_name("how many tokens were granted in Aug?", figure_elsewhere,
                                        [exabits, fedml], TermStats(df={"aug": 3}, chunks=8000))
     assert not figure_without_its_name("when did the Exabits RNP go live?", figure_elsewhere, [exabits, fedml], terms)
+
+
+def _sectioned_doc(doc_id: int, title: str, sections: list[tuple[str, str]]):
+    """A document whose passages are (section path, text) pairs, in order."""
+    from knowledge.retrieve import DocumentHit, Passage
+
+    passages = [Passage(chunk_id=doc_id * 100 + i, document_id=doc_id, key=f"{doc_id}.md", protocol="bittensor",
+                        title=title, section=section, text=text, url="", date="", position=i, cosine=0.5,
+                        score=1.0 / (i + 1)) for i, (section, text) in enumerate(sections)]
+    return DocumentHit(doc_id, f"{doc_id}.md", "bittensor", title, "", "", 1.0, passages)
+
+
+def test_a_section_whose_whole_body_is_a_short_value_is_read_with_its_heading():
+    """A subnet page lists 'Subnet owner' over the one line 'Macrocosmos': alone, a one-word line is not even
+    scored, and an answer holding it would not say what it is."""
+    from knowledge.answer import _candidates
+
+    doc = _sectioned_doc(1, "Subnet 1", [
+        ("Subnet 1 > Subnet owner", "Macrocosmos"),
+        ("Subnet 1 > Netuid", "1"),
+        ("Subnet 1 > Description", "Incentivizes miners who produce the best prompt completions."),
+        ("Subnet 1", "Text prompting"),  # under the title alone there is no heading to name it
+    ])
+    texts = [c.text for c in _candidates([doc])]
+    assert "Subnet owner: Macrocosmos" in texts and "Netuid: 1" in texts
+    assert "Incentivizes miners who produce the best prompt completions." in texts  # a sentence is left as is
+    assert "Text prompting" in texts
+
+
+def test_a_sentence_under_a_heading_the_question_names_word_for_word_scores_higher():
+    """An error page has one section per code ('Custom error: 0', 'Custom error: 5'): the question quoting
+    one code wants that section, whose answer ('ColdKeyInSwapSchedule') shares no word with it."""
+    from knowledge import answer
+    from knowledge.answer import TermStats, _candidates, _heading_is_asked, _score_candidates, _stem
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+    from knowledge.text import words
+
+    question = "getting 'Custom error: 0' whenever i try a transfer, what does that one mean?"
+    stems = {_stem(w) for w in words(question)}
+    assert _heading_is_asked("Custom error: 0", stems)
+    assert not _heading_is_asked("Custom error: 5", stems)  # one word (the code) is not asked
+    assert not _heading_is_asked("Transfer", stems)  # a one-word heading is too common to tell
+    doc = _sectioned_doc(1, "Subtensor Error Messages", [
+        ("Subtensor Error Messages > Custom error: 0", "Error: ColdKeyInSwapSchedule. Your coldkey is set to be swapped."),
+        ("Subtensor Error Messages > Custom error: 5", "Error: SlippageTooHigh. The slippage exceeds your limit today."),
+    ])
+    embedder = HashEmbedder()
+    retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=[], documents=[doc],
+                          query_vector=embedder.encode([question])[0])
+    terms = TermStats(df={"custom": 40, "error": 300, "transfer": 200}, chunks=8000)
+
+    def scores(bonus: float) -> dict[str, float]:
+        old = answer.HEADING_BONUS
+        answer.HEADING_BONUS = bonus
+        try:
+            cands = _candidates([doc])
+            _score_candidates(question, cands, retrieval, embedder, terms)
+        finally:
+            answer.HEADING_BONUS = old
+        return {c.text: c.score for c in cands}
+
+    with_bonus, without = scores(0.06), scores(0.0)
+    asked = "Your coldkey is set to be swapped."
+    other = "The slippage exceeds your limit today."
+    assert abs(with_bonus[asked] - without[asked] - 0.06) < 1e-9
+    assert with_bonus[other] == without[other]
