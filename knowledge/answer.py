@@ -132,9 +132,16 @@ _STEMMER = snowballstemmer.stemmer("english")
 _ACRONYM_PLURAL = re.compile(r"^(?:[b-df-hj-np-tv-z0-9]{2,6}|[a-z]{1,2}pu)s$")
 
 
+# A month written short ("the Aug 2023 piece") is the month the page writes out ("August 31, 2023").
+_MONTHS = {m[:3]: m for m in ("january february march april june july august september october november "
+                              "december").split()} | {"sept": "september"}
+_MONTH_NAMES = set(_MONTHS.values()) | {"may"}
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """Porter2 stem, the same family as the FTS5 porter tokenizer, so sentence matching agrees with BM25."""
+    word = _MONTHS.get(word, word)
     if _ACRONYM_PLURAL.match(word):
         word = word[:-1]
     return _STEMMER.stemWord(word)
@@ -575,7 +582,9 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     # "Rare" = in at least one and at most RARE_DF chunks of the whole knowledge base. A word it never uses
     # (slang like "rigs", a typo, an outside name) is counted once, as an unknown term, not twice: counting
     # it here too declined chatty answerable questions ("I run 6 rigs... do my rewards get nerfed?").
-    rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF]
+    # A month is a date, like the year beside it, not a topic: "that Aug 2023 piece" names when the page was
+    # written, and a page the dense ranking finds need not say the month.
+    rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF and _MONTHS.get(t, t) not in _MONTH_NAMES]
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_names = len(unknown_names(question, terms))

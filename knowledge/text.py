@@ -111,7 +111,12 @@ def _prose_sentences(text: str) -> list[str]:
 
 
 # "going to", "will be": a question about what has not happened yet
-FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they))\b", re.I)
+FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they)|will ([\w'’]+ ){1,3}(have|be|reach|hit|grow|"
+                          r"become|cost|pay|exist))\b", re.I)
+# A time still to come, named without a year: "by the end of next year", "in five years", "in the coming years"
+_LATER_PERIOD = re.compile(r"\bnext (year|decade)\b|\b(coming|next (few|couple( of)?|\w+)) years\b"
+                           r"|\bin (a|one|two|three|four|five|ten|\d+) (years?|decades?)\b|\bby the end of (this|the) "
+                           r"(year|decade)\b", re.I)
 
 
 def _years(text: str) -> list[int]:
@@ -119,9 +124,10 @@ def _years(text: str) -> list[int]:
 
 
 def mentions_a_later_year(text: str) -> bool:
-    """Whether the text names a year after the current one ("during 2027" asked in 2026)."""
+    """Whether the text names a year after the current one ("during 2027" asked in 2026), or a time still to
+    come without its year ("by the end of next year", "in five years")."""
     this_year = datetime.now(timezone.utc).year
-    return any(y > this_year for y in _years(text))
+    return any(y > this_year for y in _years(text)) or bool(_LATER_PERIOD.search(text or ""))
 
 
 def mentions_an_earlier_year(text: str) -> bool:

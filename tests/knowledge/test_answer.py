@@ -133,10 +133,14 @@ def test_price_predictions_and_profit_advice_are_opinion_questions():
                 "which bittensor subnet is the best one to mine right now if I just want max profit?",
                 "is akash a better bet than render for inference? which one would you pick?",
                 "is AKT bullish here?", "what's the most profitable GPU to run on Render?",
-                "how many RENDER tokens are going to get burned in total during 2099?"]
+                "how many RENDER tokens are going to get burned in total during 2099?",
+                "how many subnets will bittensor have by the end of next year?",
+                "what will akash's take rate be in five years?"]
     facts = ["what is the best way to deploy a subnet locally?", "does the emission go down after a halving?",
              "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?",
-             "what does the Render roadmap plan for 2099?", "how many TAO were emitted in 2024?"]
+             "what does the Render roadmap plan for 2099?", "how many TAO were emitted in 2024?",
+             "what will happen to my lease if my escrow runs out?", "how many subnets does bittensor have?",
+             "what does RNP-022 plan for next year's RenderCon?"]
     assert all(is_opinion_question(q) for q in opinions)
     assert not any(is_opinion_question(q) for q in facts)
 
@@ -439,3 +443,17 @@ def test_a_sentence_under_a_heading_the_question_names_word_for_word_scores_high
     other = "The slippage exceeds your limit today."
     assert abs(with_bonus[asked] - without[asked] - 0.06) < 1e-9
     assert with_bonus[other] == without[other]
+
+
+def test_a_month_written_short_matches_the_month_written_out_and_is_never_a_missing_rare_term():
+    """'that Aug 2023 piece' refers to a page dated 'August 31, 2023': the short month is the same word, and
+    a month names when a page was written, not what it is about, so a page without it is no near miss."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence, _stem
+
+    assert _stem("aug") == _stem("august") and _stem("sept") == _stem("september") == _stem("sep")
+    doc = _doc(1, "seed.txt", "Akash must solve the chicken-and-egg problem of building GPU supply first.", 0.5)
+    terms = TermStats(df={"aug": 5, "2023": 70, "piece": 8, "akash": 2000, "big": 14, "hurdle": 1, "call": 130},
+                      chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "that Aug 2023 piece - what did it call akash's big hurdle?", [doc], 0.5, ["akash"], [], terms)
+    assert ev.rare_missing == 1  # "hurdle"; the month does not count
