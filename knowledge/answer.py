@@ -565,6 +565,20 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
     return [c for group in groups.values() for c in sorted(group, key=lambda c: c.order)]
 
 
+# A numbered member of a series written as two words ("Mainnet 11", "subnet 19", "Year 3"): as much an
+# identifier as "AEP-77", and as telling when the retrieved text never names it (the Mainnet 10 upgrade page
+# answering a question about Mainnet 11).
+_SERIES_NUMBER = re.compile(r"\b(mainnet|testnet|subnet|netuid|sn|aep|rnp|phase|tier|year|version)[\s#:_-]*0*(\d{1,4})\b",
+                            re.I)
+
+
+def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
+    """'mainnet11', 'subnet19', ... for each numbered series member the text names; `spaced_only`: only
+    those written as two words (one word, "AEP-77", is already an identifier term of its own)."""
+    return {f"{m[1].lower()}{m[2]}" for m in _SERIES_NUMBER.finditer(text or "")
+            if not spaced_only or re.search(r"\s", m[0])}
+
+
 def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], top_cosine: float,
                    protocols: list[str], cands: list[Candidate], terms: TermStats) -> None:
     """The evidence that `documents` (a ranking's top documents) hold the answer to the question."""
@@ -575,7 +589,9 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     held = documents[:3] + [d for d in documents[3:] if max((p.cosine for p in d.passages), default=0.0) > best_top]
     top_text = " ".join(p.text + " " + p.section + " " + d.title for d in held for p in d.passages)
     stems = _stems_with_compounds(words(top_text))
-    weights = terms.weights(q_terms)
+    # A word the knowledge base never uses is counted once, as an unknown term (below), not in the coverage
+    # too, where its top idf would outweigh every word the passages do hold.
+    weights = terms.weights([t for t in q_terms if terms.df.get(t, 0) > 0])
     total = sum(weights.values()) or 1.0
     ev.coverage = sum(w for t, w in weights.items() if _stem(t) in stems) / total
     # Rare terms (high idf) that none of the retrieved text holds: the knowledge base likely lacks the answer.
@@ -590,6 +606,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     ev.unknown_names = len(unknown_names(question, terms))
     ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
                          and _stem(t) not in stems and t not in top_text.lower())
+    ev.unknown_ids += len(_series_numbers(question, spaced_only=True) - _series_numbers(top_text))
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
     # but not the figure asked for. Only percentages: some number is in almost every passage.
     best = _best_sentences(cands)

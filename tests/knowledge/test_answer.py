@@ -457,3 +457,34 @@ def test_a_month_written_short_matches_the_month_written_out_and_is_never_a_miss
     ev = Evidence()
     _fill_evidence(ev, "that Aug 2023 piece - what did it call akash's big hurdle?", [doc], 0.5, ["akash"], [], terms)
     assert ev.rare_missing == 1  # "hurdle"; the month does not count
+
+
+def test_a_numbered_series_member_written_as_two_words_is_an_identifier_the_passages_must_name():
+    """'Mainnet 11' asked, the Mainnet 10 upgrade page retrieved: the question's upgrade is not held."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence, _series_numbers
+
+    assert _series_numbers("the akash mainnet 11 upgrade and subnet 01") == {"mainnet11", "subnet1"}
+    assert _series_numbers("see AEP-77 and Mainnet 6", spaced_only=True) == {"mainnet6"}
+    page = _doc(1, "mainnet10.md", "The Akash Mainnet 10 upgrade took place at upgrade height 8998907.", 0.6)
+    terms = TermStats(df={"block": 900, "height": 300, "akash": 2000, "mainnet": 120, "11": 400, "upgrade": 600},
+                      chunks=8000)
+    question = "what block height did the akash mainnet 11 upgrade happen at?"
+    ev = Evidence()
+    _fill_evidence(ev, question, [page], 0.6, ["akash"], [], terms)
+    assert ev.unknown_ids == 1
+    held = Evidence()
+    _fill_evidence(held, question.replace("11", "10"), [page], 0.6, ["akash"], [], terms)
+    assert held.unknown_ids == 0
+
+
+def test_a_word_the_knowledge_base_never_uses_does_not_also_lower_the_coverage():
+    """'straight' (never used anywhere) is one unknown term; the coverage is of the words the knowledge base
+    does use, which the passage here holds every one of."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    doc = _doc(1, "install.md", "Running a miner on Windows is not supported; use WSL 2 on your PC.", 0.5)
+    terms = TermStats(df={"ok": 8, "run": 800, "miner": 250, "straight": 0, "windows": 96, "pc": 1}, chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "is it ok to run my miner straight off a windows pc?", [doc], 0.5, ["bittensor"], [], terms)
+    assert ev.unknown_terms == 1
+    assert ev.coverage > 0.6  # "ok" is the one known word missing
