@@ -51,7 +51,7 @@ _OPINION = re.compile(
 )
 _NUMERIC_Q = re.compile(
     r"\b(how (much|many|long|often)|what (%|percent|percentage|share|fraction|amount|number|date|year|day)|"
-    r"when|max(imum)?|min(imum)?|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
+    r"when|max(imum)?|min(imum)?|lowest|highest|smallest|largest|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
     re.I,
 )
 
@@ -59,6 +59,8 @@ _NUMERIC_Q = re.compile(
 # A sentence whose subject is a reference to what the sentence before it named.
 _REFERS_BACK = re.compile(r"^(it|its|this|these|that|those|they|their|such|he|she|his|her)\b"
                           r"(?!\s+(page|document|guide|section|tutorial)\b)", re.I)
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 # A sentence that announces what follows ("... the following attributes.", "as follows") is useless alone.
 _INTRODUCES = re.compile(r"\b(the following|as follows|below)\b[^.]{0,40}[.:]?$", re.I)
@@ -136,12 +138,15 @@ _ACRONYM_PLURAL = re.compile(r"^(?:[b-df-hj-np-tv-z0-9]{2,6}|[a-z]{1,2}pu)s$")
 _MONTHS = {m[:3]: m for m in ("january february march april june july august september october november "
                               "december").split()} | {"sept": "september"}
 _MONTH_NAMES = set(_MONTHS.values()) | {"may"}
+# "the lowest reload balance you can set" asks for the page's "minimum amount"; "max" is "maximum".
+_BOUNDS = {"min": "minimum", "lowest": "minimum", "smallest": "minimum", "max": "maximum", "highest": "maximum",
+           "largest": "maximum", "biggest": "maximum"}
 
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """Porter2 stem, the same family as the FTS5 porter tokenizer, so sentence matching agrees with BM25."""
-    word = _MONTHS.get(word, word)
+    word = _MONTHS.get(word, _BOUNDS.get(word, word))
     if _ACRONYM_PLURAL.match(word):
         word = word[:-1]
     return _STEMMER.stemWord(word)
@@ -264,13 +269,19 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
         headers = _table_headers(doc)
         for p_rank, passage in enumerate(doc.passages):
             previous = ""
+            previous_raw = ""
             header = ""
             sentences = split_sentences(passage.text)
+            line_starts = {" ".join(line.split())[:40] for line in passage.text.splitlines()}
             for i, sentence in enumerate(sentences):
                 clean = _clean_sentence(sentence)
                 if len(sentences) == 1:
                     clean = _with_its_heading(clean, doc.title, passage.section)
                 before, previous = previous, clean
+                # The second sentence of a list item ("- A Reload Balance (...). There will be a minimum amount
+                # here (say $15)") is about what the item's first sentence names, like "It ..." below.
+                continues_item = bool(_LIST_ITEM.match(previous_raw)) and sentence[:40] not in line_starts
+                previous_raw = sentence
                 # "Network Purpose | For all | For all | For OTF-internal development only" says which network
                 # is internal only through its table's header row ("DESCRIPTION | MAINNET | TESTNET | DEVNET"),
                 # which a chunk that continues a long table does not hold: it is found in the chunk before.
@@ -290,7 +301,7 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 seen.add(key)
                 # "It will be the first client..." is about what the sentence before names (ANTBIT.IO): that
                 # sentence's words count toward this one's coverage, and it comes along into the answer.
-                antecedent = before if before and _REFERS_BACK.match(clean) else ""
+                antecedent = before if before and (_REFERS_BACK.match(clean) or continues_item) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
                                      header=row_header, heading=_nearest_heading(doc.title, passage.section)))
@@ -369,9 +380,11 @@ DATE_BONUS = 0.15  # a sentence without a date cannot answer a when-did question
 _ASKS = [
     (_WHEN_DID, _DATE, DATE_BONUS),
     (re.compile(r"\bwhen\b|\bwhat time\b|\bgo(es|ing)? live\b", re.I), _DATE, WANT_BONUS),
-    (re.compile(r"\bwhy\b|\bprotect|\bpurpose\b|\breason\b|\bbother\b", re.I),
+    (re.compile(r"\bwhy\b|\bprotect|\bpurpose\b|\breason\b|\bbother\b|\bcaus(e|es|ed|ing)\b|\bhow come\b", re.I),
      re.compile(r"\b(because|due to|in order to|so that|designed to|to (prevent|avoid|solve|protect|ensure|reduce)|"
-                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead)\b", re.I),
+                r"solves?|prevents?|protects?|problem|reason|rationale|benefit|inefficien|overhead|caused by|"
+                r"(is|are) not supported|eliminat\w+ the need|no longer (needed|necessary|required)|unnecessary)\b",
+                re.I),
      WANT_BONUS),
     (re.compile(r"\bwho\b|\bwhich (company|team|client|tool|project)\b|\bwhat tool\b|\bother tool\b", re.I),
      re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[ .][A-Z][a-zA-Z0-9]+)*\b.*\b(is|was|by|using|use|via|through)\b|"

@@ -488,3 +488,39 @@ def test_a_word_the_knowledge_base_never_uses_does_not_also_lower_the_coverage()
     _fill_evidence(ev, "is it ok to run my miner straight off a windows pc?", [doc], 0.5, ["bittensor"], [], terms)
     assert ev.unknown_terms == 1
     assert ev.coverage > 0.6  # "ok" is the one known word missing
+
+
+def test_the_second_sentence_of_a_list_item_is_read_with_the_items_first_sentence():
+    """'There will be a minimum amount here (say $15)' is about the Reload Balance its item's first sentence
+    names: those words count toward it and the first sentence comes along; a new line does not."""
+    from knowledge.answer import _candidates, _window
+
+    doc = _doc(1, "AEP-74.md", "Enabling it requires two values:\n"
+               "- A Reload Balance (the balance the service reloads to). There will be a minimum amount here (say $15)\n"
+               "- A Reload Threshold (what triggers a reload). There will be a minimum amount for this also (say $5)\n\n"
+               "There is a global switch in the payment settings page.", 0.6)
+    cands = _candidates([doc])
+    by_text = {c.text: (i, c) for i, c in enumerate(cands)}
+    i, minimum = by_text["There will be a minimum amount here (say $15)"]
+    assert minimum.antecedent.startswith("A Reload Balance")
+    assert by_text["There will be a minimum amount for this also (say $5)"][1].antecedent.startswith("A Reload Threshold")
+    assert not by_text["There is a global switch in the payment settings page."][1].antecedent
+    assert [c.text for c in _window(cands, i, budget=450, follow=False)][0].startswith("A Reload Balance")
+
+
+def test_a_lowest_or_highest_question_matches_the_pages_minimum_or_maximum_and_wants_a_figure():
+    from knowledge.answer import _stem
+
+    assert _stem("lowest") == _stem("minimum") == _stem("min") and _stem("highest") == _stem("max")
+    question = "what's the lowest reload balance you're allowed to set?"
+    assert _want_bonus(question, "There will be a minimum amount here (say $15)") > 0
+    assert _want_bonus(question, "The reload balance is what the service reloads to.") == 0
+
+
+def test_a_what_is_causing_question_wants_the_sentence_giving_the_cause():
+    question = "since i switched gvisor on, pods hang in ContainerCreating on a newer ubuntu. what's causing that?"
+    cause = "The new systemd has switched to the unified cgroup hierarchy (cgroup v2), which is not supported by gVisor."
+    symptom = "Your container will get stuck in ContainerCreating state on your provider with gVisor enabled."
+    assert _want_bonus(question, cause) > _want_bonus(question, symptom) == 0
+    dropped = "Solana DeFi volumes grew 50-fold, eliminating the need for additional liquidity provider incentives."
+    assert _want_bonus("why did they drop the liquidity provider rewards?", dropped) > 0
