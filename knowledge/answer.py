@@ -107,7 +107,7 @@ class Evidence:
     unknown_terms: int = 0  # question terms the whole knowledge base never uses
     unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
     unknown_names: int = 0  # capitalised names (Lido, FIL) the whole knowledge base never uses
-    kind_missing: bool = False  # asks for a percentage that none of the best sentences holds
+    kind_missing: bool = False  # asks for a kind of figure (percentage, date, place) none of the best sentences holds
     figure_unbound: bool = False  # an amount about a name, and no best figure's page names it
     agreement: float = 0.0
     protocol_match: bool = True
@@ -412,7 +412,19 @@ _PERCENT = re.compile(r"%|\bpercent|\bper cent\b|\bhalf\b|\bquarter\b|\bthird\b|
 # the date or block it wants ("on what exact date / block number...") is checked: no dev question does.
 _DATE_Q = re.compile(r"\b(exact|what|which) (date|day|month|year)\b|\bblock (number|height)\b", re.I)
 _DATE_OR_BLOCK = re.compile(_DATE.pattern + r"|\bblock (number |height )?#?\d|\b\d{1,3}(,\d{3}){2,}\b", re.I)
-_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK)]
+# A discount is a share of a price: "how big of a discount would a 12-month reservation get?" is answered by a
+# percentage or an amount, not by the sentence saying that longer reservations cost less.
+_DISCOUNT_Q = re.compile(r"\b(how (big|large|much|deep)|what|which)( of)?( a| the)? discount\b", re.I)
+_DISCOUNT = re.compile(_PERCENT.pattern + r"|\$ ?\d|\b\d+(\.\d+)? ?(akt|usd|usdc|render|tao)\b", re.I)
+# Where an organisation is incorporated or based: the sentence names a country or a jurisdiction.
+_PLACE_Q = re.compile(r"\b(which|what) (country|jurisdiction|city)\b|\bwhere (is|are|was)\b[^?]{0,60}\b(based|"
+                      r"incorporated|registered|headquartered|domiciled|located)\b", re.I)
+_PLACE = re.compile(r"\b(cayman|switzerland|swiss|zug|singapore|delaware|british virgin islands|bvi|panama|gibraltar|"
+                    r"liechtenstein|bermuda|bahamas|hong kong|dubai|uae|united arab emirates|estonia|malta|"
+                    r"united states|usa|u\.s\.|united kingdom|england|ireland|germany|france|netherlands|canada|"
+                    r"japan|korea|china|india|australia|israel|seychelles|marshall islands|st\.? vincent|"
+                    r"country|countries|jurisdiction|headquarter\w*|incorporated in|based in)\b", re.I)
+_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK), (_DISCOUNT_Q, _DISCOUNT), (_PLACE_Q, _PLACE)]
 KIND_SENTENCES = 5
 
 
@@ -708,7 +720,7 @@ def confidence_from(ev: Evidence) -> float:
         + 2.0 * ev.coverage
         - 4.0 * ev.unknown_ids
         - 2.0 * ev.unknown_names
-        - 2.0 * ev.kind_missing
+        - 3.0 * ev.kind_missing
         - 2.0 * ev.figure_unbound
         - 3.0 * max(0, ev.rare_missing - 1)
         - 1.0 * max(0, ev.unknown_terms - 1)

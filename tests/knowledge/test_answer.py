@@ -524,3 +524,31 @@ def test_a_what_is_causing_question_wants_the_sentence_giving_the_cause():
     assert _want_bonus(question, cause) > _want_bonus(question, symptom) == 0
     dropped = "Solana DeFi volumes grew 50-fold, eliminating the need for additional liquidity provider incentives."
     assert _want_bonus("why did they drop the liquidity provider rewards?", dropped) > 0
+
+
+def _kind_missing(question: str, sentences: list[str]) -> bool:
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    doc = _doc(1, "page.md", sentences[0], 0.6)
+    ev = Evidence()
+    cands = [cand(s, 0, 0, i, 0.6 - 0.01 * i) for i, s in enumerate(sentences)]
+    _fill_evidence(ev, question, [doc], 0.6, [], cands, TermStats(df={}, chunks=8000))
+    return ev.kind_missing
+
+
+def test_a_discount_question_needs_a_best_sentence_giving_a_share_or_an_amount():
+    question = "for akash reserved instances, how big of a discount would a 12 month reservation get?"
+    assert _kind_missing(question, ["Bids are for on-demand leases and for reservations of 3, 6, 9 and 12 months.",
+                                    "The longer the reservation, the lower the price."])
+    assert not _kind_missing(question, ["A 12 month reservation is priced 30% below an on-demand lease."])
+    assert not _kind_missing(question, ["A 12 month reservation saves $40 a month."])
+    assert not _kind_missing("how do reservations work on akash?", ["The longer the reservation, the lower the price."])
+
+
+def test_a_where_is_it_incorporated_question_needs_a_best_sentence_naming_a_place():
+    question = "which country is the Render Network Foundation legally incorporated in?"
+    foundation = "The Render Foundation offers grants and resources for projects that grow the network."
+    assert _kind_missing(question, [foundation])
+    assert _kind_missing("where is the Render Network Foundation based?", [foundation])
+    assert not _kind_missing(question, ["The Render Network Foundation is a Cayman Islands foundation company."])
+    assert not _kind_missing("who runs the Render Network Foundation?", [foundation])
