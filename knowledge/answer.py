@@ -242,7 +242,11 @@ def compose(
         # meaning never mention those words, the knowledge base likely does not hold the answer (on the dev
         # set this declined two near-miss questions more and no answerable one).
         dense_view = Evidence(opinion=evidence.opinion, agreement=retrieval.agreement)
-        dense_docs = retrieval.dense_documents
+        # A page both rankings put in their top k is judged on the passages the fused ranking kept of it: those
+        # hold each ranking's best chunk of the page (the RNP-021 chunk naming "M3 Max", which BM25 alone
+        # found, counts for RNP-021 in both views). A page only BM25 brought in still does not.
+        fused_by_id = {d.document_id: d for d in retrieval.documents}
+        dense_docs = [fused_by_id.get(d.document_id, d) for d in retrieval.dense_documents]
         _fill_evidence(dense_view, question, dense_docs, top_passage_cosine(dense_docs), retrieval.protocols,
                        candidates, terms)
         dense_view.figure_unbound = unbound  # about the answer's sentences, the same in both views

@@ -203,7 +203,7 @@ class Retriever:
             doc_of.get(hits[0][0]) for hits in (_clear_lead(bm25_hits, doc_of), dense_hits) if hits])
         dense_documents: list[DocumentHit] = []
         if mode == "hybrid" and dense_hits:  # the same ranking the dense baseline makes
-            dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1))
+            dense_only = [replace(p, score=prior(p) / (RRF_K + p.dense_rank + 1), bm25_rank=None)
                           for p in passages if p.dense_rank is not None]
             dense_documents = _group(dense_only, k, passages_per_doc,
                                      leaders=[doc_of.get(dense_hits[0][0])])
@@ -287,7 +287,8 @@ def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | No
     for doc_id, items in by_doc.items():
         best = items[0]
         score = best.score + (0.25 * items[1].score if len(items) > 1 else 0.0)
-        docs.append(DocumentHit(doc_id, best.key, best.protocol, best.title, best.url, best.date, score, items[:per_doc]))
+        docs.append(DocumentHit(doc_id, best.key, best.protocol, best.title, best.url, best.date, score,
+                                _kept_passages(items, per_doc)))
     docs.sort(key=lambda d: -d.score)
     docs = _without_copies(docs)
     top = docs[:k]
@@ -301,6 +302,25 @@ def _group(passages: list[Passage], k: int, per_doc: int, leaders: list[int | No
                 if doc not in top[:k]:
                     top = top[: k - 1] + [doc]
     return top[:k]
+
+
+def _kept_passages(items: list[Passage], per_doc: int) -> list[Passage]:
+    """A document's best passages by fused score, then each ranking's own best chunk of it if not among them
+    (so at most two passages more).
+
+    Fusion ranks a chunk both rankings found above one only BM25 found, however far ahead BM25 put it: the
+    chunk of RNP-021 naming "M3 Max" (the question's rare words) lost its place to chunks about compute in
+    general, and the answer then lacked the one line that held it.
+    """
+    kept = items[:per_doc]
+    for rank_of in (lambda p: p.bm25_rank, lambda p: p.dense_rank):
+        ranked = [p for p in items if rank_of(p) is not None]
+        if not ranked:
+            continue
+        own_best = min(ranked, key=rank_of)
+        if own_best not in kept:
+            kept = kept + [own_best]
+    return kept
 
 
 def _without_copies(docs: list[DocumentHit]) -> list[DocumentHit]:

@@ -1,5 +1,7 @@
 """Sentence selection and arrangement of extractive answers (no model: scores are set by hand)."""
 
+from dataclasses import replace
+
 from knowledge.answer import Candidate, _select, section_label
 
 
@@ -552,3 +554,33 @@ def test_a_where_is_it_incorporated_question_needs_a_best_sentence_naming_a_plac
     assert _kind_missing("where is the Render Network Foundation based?", [foundation])
     assert not _kind_missing(question, ["The Render Network Foundation is a Cayman Islands foundation company."])
     assert not _kind_missing("who runs the Render Network Foundation?", [foundation])
+
+
+def test_a_page_in_both_rankings_is_judged_on_the_passages_the_fused_ranking_kept_of_it():
+    """RNP-021 tops both rankings, but only the fused ranking kept its chunk naming 'M3 Max' (BM25 alone
+    found it): the dense view judges RNP-021 on that chunk too, instead of finding the rare words missing."""
+    from knowledge.answer import TermStats, compose
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import DocumentHit, Passage, Retrieval
+
+    question = "can I hook my M3 Max macbook up to the enterprise compute program from RNP-021?"
+
+    def page(texts: list[str]) -> DocumentHit:
+        passages = [Passage(chunk_id=21 * 100 + i, document_id=21, key="RNP-021.md", protocol="render", title="RNP-021",
+                            section="", text=t, url="", date="", position=i, cosine=0.45, score=1.0) for i, t in
+                    enumerate(texts)]
+        return DocumentHit(21, "RNP-021.md", "render", "RNP-021", "", "", 1.0, passages)
+
+    general = "RNP-021 adds enterprise-grade GPUs such as the H100 to the Render compute network."
+    fused = page([general, "Apple hardware (e.g., M4 Max, M3 Max) is not included at this time; no macbook yet."])
+    dense = page([general])
+    terms = TermStats(df={"hook": 19, "m3": 1, "max": 144, "macbook": 1, "enterprise": 65, "compute": 585,
+                          "program": 54, "rnp-021": 50}, chunks=8000)
+    embedder = HashEmbedder()
+    retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=["render"], documents=[fused],
+                          query_vector=embedder.encode([question])[0], top_cosine=0.45, agreement=1.0,
+                          dense_documents=[dense])
+    both = compose(question, retrieval, embedder, terms, threshold=0.25)
+    alone = compose(question, replace(retrieval, dense_documents=[]), embedder, terms, threshold=0.25)
+    assert both.confidence == alone.confidence
+    assert both.evidence.features["dense_view_confidence"] == round(alone.confidence, 4)

@@ -75,3 +75,23 @@ def test_the_hybrid_dense_view_is_the_dense_baselines_ranking():
     hybrid = _retriever(bm25, dense, doc_of).search(question, registry, k=5)
     assert "render/rnps/RNP-009.md" in [d.key for d in baseline.documents]
     assert [d.key for d in hybrid.dense_documents] == [d.key for d in baseline.documents]
+
+
+def test_a_top_document_keeps_each_rankings_best_chunk_of_it_among_its_passages():
+    """RNP-001's chunks 10-15 are found by both rankings; chunk 19 is BM25's first (it names the question's
+    rare words) but is nowhere in dense, so fusion ranks it below all six: it is kept all the same."""
+    doc_of = {10: 1, 11: 1, 12: 1, 13: 1, 14: 1, 15: 1, 19: 1, 20: 2, 30: 3}
+    both = [10, 11, 12, 13, 14, 15]
+    bm25 = [(19, 30.0)] + [(cid, 10.0 - i) for i, cid in enumerate(both)] + [(20, 3.0), (30, 2.0)]
+    dense = [(cid, 0.8 - 0.01 * i) for i, cid in enumerate(both)] + [(20, 0.5), (30, 0.4)]
+    registry = Registry(shipped_protocols())
+    question = "can I hook my M3 Max macbook up to RNP-001?"
+    hybrid = _retriever(bm25, dense, doc_of).search(question, registry, k=3)
+    top = hybrid.documents[0]
+    assert top.key == "render/rnps/RNP-001.md"
+    ids = [p.chunk_id for p in top.passages]
+    assert ids[:4] == [10, 11, 12, 13] and 19 in ids  # the fused four, then BM25's own best
+    # each baseline's ranking is left as it is: dense never saw chunk 19
+    dense_only = _retriever(bm25, dense, doc_of).search(question, registry, k=3, mode="dense")
+    assert 19 not in [p.chunk_id for p in dense_only.documents[0].passages]
+    assert 19 not in [p.chunk_id for p in hybrid.dense_documents[0].passages]
