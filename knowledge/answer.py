@@ -35,7 +35,9 @@ EMBED_CANDIDATES = 24  # dev-set hit rate was the same from 20 to 90; latency is
 RARE_DF = 5
 CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's title/heading
 SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
-HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word
+HEADING_BONUS = 0.06
+NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
+NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design  # a sentence under a heading the question names word for word
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -561,6 +563,19 @@ def _window(cands: list[Candidate], index: int, budget: int, follow: bool = True
     return unit
 
 
+def _repeats(c: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether an answer's sentence already says this one nearly word for word (a page and its copy, or a
+    note restating the line above it): a second copy only takes room from a sentence that adds something."""
+    mine = set(content_words(c.text))
+    if len(mine) < NEAR_COPY_MIN_WORDS:
+        return False
+    for other in chosen:
+        theirs = set(content_words(other.text))
+        if len(mine & theirs) >= NEAR_COPY_SHARE * len(mine | theirs):
+            return True
+    return False
+
+
 def _select(cands: list[Candidate]) -> list[Candidate]:
     """Best sentences until the answer budget is used (the first WINDOWED_PICKS with the lines after them),
     arranged to be read: the passage holding the best sentence comes first, and sentences of one passage keep
@@ -577,9 +592,10 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
         c = cands[i]
         if len(chosen) >= MAX_SENTENCES or c.score < best - 0.3 or c.score < 0:
             break
-        if c in chosen:
+        if c in chosen or _repeats(c, chosen):
             continue
-        unit = [u for u in _window(cands, i, 450, follow=picks < WINDOWED_PICKS) if u not in chosen]
+        unit = [u for u in _window(cands, i, 450, follow=picks < WINDOWED_PICKS)
+                if u not in chosen and not _repeats(u, chosen)]
         unit_size = sum(len(u.text) + 6 for u in unit)
         if chosen and size + unit_size > TARGET_ANSWER_CHARS:
             unit = [c]

@@ -584,3 +584,20 @@ def test_a_page_in_both_rankings_is_judged_on_the_passages_the_fused_ranking_kep
     alone = compose(question, replace(retrieval, dense_documents=[]), embedder, terms, threshold=0.25)
     assert both.confidence == alone.confidence
     assert both.evidence.features["dense_view_confidence"] == round(alone.confidence, 4)
+
+
+def test_a_near_copy_of_a_chosen_sentence_is_left_out_for_one_that_adds_something():
+    """A page and its copy say 'your container will get stuck in ContainerCreating' in two wordings; the
+    second copy would only take room from the sentence giving the cause."""
+    first = cand("If you are using a newer systemd then your container will get stuck in ContainerCreating "
+                 "state on your provider with gVisor enabled.", 0, 0, 0, 0.70)
+    copy = cand("Skip if you are not using gVisor: if you are using a newer systemd version, your container will "
+                "get stuck in ContainerCreating state on your provider with gVisor enabled.", 1, 0, 0, 0.69)
+    cause = cand("The new systemd switched to the unified cgroup hierarchy (cgroup v2), not supported by gVisor.",
+                 2, 0, 0, 0.60)
+    chosen = [c.text for c in _select([first, copy, cause])]
+    assert first.text in chosen and cause.text in chosen and copy.text not in chosen
+    # short lines (list items, code) repeat by design and are never taken for copies
+    items = [cand("Default: false", 0, 0, i, 0.7 - 0.01 * i) for i in range(2)] + [cand("Type: Boolean", 0, 1, 0, 0.6)]
+    items[1].doc_rank = 1
+    assert len(_select(items)) == 3
