@@ -252,6 +252,12 @@ def compose(
         _fill_evidence(dense_view, question, dense_docs, top_passage_cosine(dense_docs), retrieval.protocols,
                        candidates, terms)
         dense_view.figure_unbound = unbound  # about the answer's sentences, the same in both views
+        # An identifier ("RNP-021", "SN9") is an exact token, which BM25 matches and embeddings do not: when the
+        # fused ranking's first page names every identifier the question does, the dense view need not find
+        # that page to count them as held. (A page lower down naming it does not do: "RNP-020 got defeated?
+        # what % voted no?" has RNP-020 third, under the pages on voting, and the vote split is nowhere.)
+        if dense_view.unknown_ids and _names_every_identifier(question, retrieval.documents[0], terms):
+            dense_view.unknown_ids = 0
         dense_confidence = confidence_from(dense_view)
         evidence.features["dense_view_confidence"] = round(dense_confidence, 4)
         confidence = min(confidence, dense_confidence)
@@ -617,11 +623,21 @@ _SERIES_NUMBER = re.compile(r"\b(mainnet|testnet|subnet|netuid|sn|aep|rnp|phase|
                             re.I)
 
 
+_SERIES_ALIASES = {"sn": "subnet"}  # "SN9" is how people write Subnet 9
+
+
 def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
     """'mainnet11', 'subnet19', ... for each numbered series member the text names; `spaced_only`: only
     those written as two words (one word, "AEP-77", is already an identifier term of its own)."""
-    return {f"{m[1].lower()}{m[2]}" for m in _SERIES_NUMBER.finditer(text or "")
+    return {f"{_SERIES_ALIASES.get(m[1].lower(), m[1].lower())}{m[2]}" for m in _SERIES_NUMBER.finditer(text or "")
             if not spaced_only or re.search(r"\s", m[0])}
+
+
+def _names_every_identifier(question: str, document: DocumentHit, terms: TermStats) -> bool:
+    """Whether this page's passages name every identifier of the question (none unknown to them)."""
+    alone = Evidence()
+    _fill_evidence(alone, question, [document], 0.0, [], [], terms)
+    return alone.unknown_ids == 0
 
 
 def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], top_cosine: float,
@@ -649,9 +665,11 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_names = len(unknown_names(question, terms))
+    held_series = _series_numbers(top_text)
     ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
-                         and _stem(t) not in stems and t not in top_text.lower())
-    ev.unknown_ids += len(_series_numbers(question, spaced_only=True) - _series_numbers(top_text))
+                         and _stem(t) not in stems and t not in top_text.lower()
+                         and not _series_numbers(t) & held_series)  # "SN9" is the page's "Subnet 9"
+    ev.unknown_ids += len(_series_numbers(question, spaced_only=True) - held_series)
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
     # but not the figure asked for. Only percentages: some number is in almost every passage.
     best = _best_sentences(cands)

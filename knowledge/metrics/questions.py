@@ -77,6 +77,8 @@ _DOC_INTENT = re.compile(
     r"|\bfee (?:structure|model|rate)\b|\btake rate\b|\bhow (?:are|is) .* fees?\b|\bwhat fees?\b"
     # a share of something, or a requirement: "how much of the total stake does a hotkey need for the senate?"
     r"|\bhow much of\b|\b(?:need|needs|needed|require[sd]?|requirements?|eligib\w*|qualify|minimum)\b"
+    # what a deal cost ("the total price tag on the Cloudmos acquisition") is in the proposal, not a token price
+    r"|\bprice tag\b|\bpurchase price\b|\bacqui(?:re[ds]?|sition)\b|\bmerger\b|\bbuy-?out\b"
 )
 _FIGURE_CUE = re.compile(
     r"^(?:what(?:'s|s| is| are| was| were)|how (?:much|many|big|large|high|low)|current|latest|today|now|show|"

@@ -601,3 +601,47 @@ def test_a_near_copy_of_a_chosen_sentence_is_left_out_for_one_that_adds_somethin
     items = [cand("Default: false", 0, 0, i, 0.7 - 0.01 * i) for i in range(2)] + [cand("Type: Boolean", 0, 1, 0, 0.6)]
     items[1].doc_rank = 1
     assert len(_select(items)) == 3
+
+
+def test_sn9_is_the_pages_subnet_9_not_an_unknown_identifier():
+    from knowledge.answer import Evidence, TermStats, _fill_evidence, _series_numbers
+
+    assert _series_numbers("the pretrain subnet (SN9)") == {"subnet9"} == _series_numbers("Subnet 9 > Name")
+    page = _doc(1, "subnet-9.md", "Subnet 9 rewards miners for pretrained models scored on Falcon Refined Web.", 0.6)
+    terms = TermStats(df={"dataset": 23, "pretrain": 7, "subnet": 989, "sn9": 0, "score": 68, "models": 432},
+                      chunks=8000)
+    ev = Evidence()
+    _fill_evidence(ev, "what dataset does the pretrain subnet (SN9) score models on?", [page], 0.6, [], [], terms)
+    assert ev.unknown_ids == 0
+    other = Evidence()
+    _fill_evidence(other, "what dataset does the pretrain subnet (SN19) score models on?", [page], 0.6, [], [], terms)
+    assert other.unknown_ids == 1
+
+
+def test_the_dense_view_counts_an_identifier_as_held_when_the_first_fused_page_names_it():
+    """Embeddings do not match 'RNP-021'; BM25 does, and puts RNP-021 first. The dense view's own pages
+    (RNP-019, RNP-002) do not name it, which is no sign that the knowledge base lacks the answer. When the
+    page naming it is only third, under pages closer to the question, the dense view still counts it."""
+    from knowledge.answer import TermStats, compose
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+
+    question = "for enterprise multi-node clusters under RNP-021, what interconnects are they expecting?"
+    rnp21 = _doc(21, "RNP-021.md", "RNP-021 multi-node enterprise clusters use Infiniband or Infinity Fabric "
+                 "interconnects.", 0.56)
+    rnp19 = _doc(19, "RNP-019.md", "Compute nodes for enterprise clusters are selected by utilization.", 0.57)
+    rnp2 = _doc(2, "RNP-002.md", "Multi-node rendering clusters expand the network.", 0.55)
+    terms = TermStats(df={"enterprise": 65, "multi-node": 9, "clusters": 279, "rnp-021": 50, "interconnects": 7,
+                          "expecting": 270}, chunks=8000)
+    embedder = HashEmbedder()
+
+    def confidence(fused: list, dense: list) -> float:
+        retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=["render"], documents=fused,
+                              query_vector=embedder.encode([question])[0], top_cosine=0.56, agreement=0.3,
+                              dense_documents=dense)
+        return compose(question, retrieval, embedder, terms, threshold=0.25).confidence
+
+    first, third = [rnp21, rnp19, rnp2], [rnp19, rnp2, rnp21]
+    assert confidence(first, []) == confidence(third, [])  # the fused view alone does not mind the order
+    # the same dense view, forgiven the identifier only when RNP-021 is the first fused page
+    assert confidence(first, [rnp19, rnp2]) > confidence(third, [rnp19, rnp2]) + 0.2

@@ -165,6 +165,9 @@ def test_protocol_from_context_when_not_named(cached, registry):
     "what does the starter pack say about TAO's market cap?",
     "how much was spent on Akash compute right after the GPU launch?",
     "what was TAO's price when the halving happened?",
+    # what a deal cost is in the proposal that made it
+    "what was the total price tag on the cloudmos acquisition?",
+    "how much did akash pay to acquire cloudmos?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
