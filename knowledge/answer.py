@@ -411,8 +411,10 @@ _ASKS = [
      re.compile(r"\d[^.;]{0,12}?(/ ?|\bper |\ban? )(hr|hour|h|month|mo|day|epoch|block|gb)\b|\d[^.;]{0,12}\bhourly\b",
                 re.I), 2 * WANT_BONUS),
     # an address, URL, flag or command: the sentence that spells one out, not the one that mentions it
-    (re.compile(r"\b(address|url|endpoint|flag|command|option|port|chain id)\b", re.I),
-     re.compile(r"\b0x[0-9a-f]{6,}|\bwss?://|\bhttps?://|(?<![\w-])--[a-z][\w.-]+|:\d{2,5}\b", re.I), 2 * WANT_BONUS),
+    (re.compile(r"\b(address|url|endpoint|flag|command|option|port|chain id|package|npm|pip|crate)\b", re.I),
+     re.compile(r"\b0x[0-9a-f]{6,}|\bwss?://|\bhttps?://|(?<![\w-])--[a-z][\w.-]+|:\d{2,5}\b"
+                r"|(?<![\w@])@[a-z0-9][\w.-]*/[a-z0-9][\w.-]*|\b(npm|pip|cargo|go) (install|i|add|get)\b", re.I),
+     2 * WANT_BONUS),
 ]
 
 

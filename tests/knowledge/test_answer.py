@@ -215,6 +215,11 @@ def test_a_question_for_an_address_or_flag_wants_the_sentence_that_spells_it_out
     flag = "Start it with --sync=warp and --pruning."
     assert _want_bonus("which sync flag do I pass for a lite node?", flag) > 0
     assert _want_bonus("what does the staking precompile do?", spelled) == 0.0  # not asked for: no bonus
+    package = "Install it with npm: `npm install @akashnetwork/chain-sdk`."
+    about = "The Chain SDK consolidates the CLI packages and their types."
+    assert _want_bonus("what's the npm package name for akash's new chain SDK?", package) > 0
+    assert _want_bonus("what's the npm package name for akash's new chain SDK?", about) == 0.0
+    assert _want_bonus("which package do I import?", "Use @scope/name-v2 from the registry.") > 0
 
 
 def test_a_percentage_question_whose_best_sentences_hold_none_lowers_the_confidence():
