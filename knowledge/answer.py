@@ -41,12 +41,16 @@ NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") re
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
-    r"\b(would|should|do|will|could) (you|i|we)\b.*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
+    # "should I stake or hold?" asks for advice; "do you need to hold the token to join?" asks a requirement
+    r"\b(would|should|do|will|could) (you|i|we)\b(?!\s+(\w+\s+)?(need|have|got|required|allowed|able)\b)"
+    r".*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
     r"|\b(do you think|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
     r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
     r"|\b(financial advice|good investment|worth buying|buy the dip)\b"
     # where a price goes next, and which one pays best: predictions and advice, not documented facts
-    r"|\b(price|token|it|tao|akt|rndr|render) (go(es)? up|go(es)? down|goes? (higher|lower)|pump|dump|rise|crash)\b"
+    # ("where does it dump all that data?" is about a subnet's storage: "it" counts only beside a price)
+    r"|\b(price|token|tao|akt|rndr|render) (go(es)? up|go(es)? down|goes? (higher|lower)|pump|dump|rise|crash)\b"
+    r"|\bprice\b.*\bit (go(es)? up|go(es)? down|pump|dump|rise|crash)\b"
     r"|\b(bullish|bearish|most profitable|max(imum)? profits?|better bet|best bet)\b"
     r"|\bwhich (one )?(would|should) (you|i) (pick|choose|go with|buy|mine|stake)\b",
     re.I,
