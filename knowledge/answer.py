@@ -35,9 +35,9 @@ EMBED_CANDIDATES = 24  # dev-set hit rate was the same from 20 to 90; latency is
 RARE_DF = 5
 CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's title/heading
 SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
-HEADING_BONUS = 0.06
+HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word ("Custom error: 0")
 NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
-NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design  # a sentence under a heading the question names word for word
+NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -57,7 +57,8 @@ _OPINION = re.compile(
 )
 _NUMERIC_Q = re.compile(
     r"\b(how (much|many|long|often)|what (%|percent|percentage|share|fraction|amount|number|date|year|day)|"
-    r"when|max(imum)?|min(imum)?|lowest|highest|smallest|largest|how big|what'?s the (max|min|limit|cap)|cap(ped)?|per (hour|day|block))\b",
+    r"when|max(imum)?|min(imum)?|lowest|highest|smallest|largest|how big|what'?s the (max|min|limit|cap)|"
+    r"cap(ped)?|per (hour|day|block))\b",
     re.I,
 )
 
@@ -113,7 +114,7 @@ class Evidence:
     unknown_terms: int = 0  # question terms the whole knowledge base never uses
     unknown_ids: int = 0  # identifiers with digits (AEP-77, B200, RNP-021) unknown to the retrieved text
     unknown_names: int = 0  # capitalised names (Lido, FIL) the whole knowledge base never uses
-    kind_missing: bool = False  # asks for a kind of figure (percentage, date, place) none of the best sentences holds
+    kind_missing: bool = False  # asks for a kind of figure (a percentage, date, place) no best sentence holds
     figure_unbound: bool = False  # an amount about a name, and no best figure's page names it
     agreement: float = 0.0
     protocol_match: bool = True
@@ -625,18 +626,16 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
 # A numbered member of a series written as two words ("Mainnet 11", "subnet 19", "Year 3"): as much an
 # identifier as "AEP-77", and as telling when the retrieved text never names it (the Mainnet 10 upgrade page
 # answering a question about Mainnet 11).
-_SERIES_NUMBER = re.compile(r"\b(mainnet|testnet|subnet|netuid|sn|aep|rnp|phase|tier|year|version)[\s#:_-]*0*(\d{1,4})\b",
-                            re.I)
-
-
+_SERIES_NUMBER = re.compile(
+    r"\b(mainnet|testnet|subnet|netuid|sn|aep|rnp|phase|tier|year|version)[\s#:_-]*0*(\d{1,4})\b", re.I)
 _SERIES_ALIASES = {"sn": "subnet"}  # "SN9" is how people write Subnet 9
 
 
 def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
     """'mainnet11', 'subnet19', ... for each numbered series member the text names; `spaced_only`: only
     those written as two words (one word, "AEP-77", is already an identifier term of its own)."""
-    return {f"{_SERIES_ALIASES.get(m[1].lower(), m[1].lower())}{m[2]}" for m in _SERIES_NUMBER.finditer(text or "")
-            if not spaced_only or re.search(r"\s", m[0])}
+    return {f"{_SERIES_ALIASES.get(m[1].lower(), m[1].lower())}{m[2]}"
+            for m in _SERIES_NUMBER.finditer(text or "") if not spaced_only or re.search(r"\s", m[0])}
 
 
 def _names_every_identifier(question: str, document: DocumentHit, terms: TermStats) -> bool:
