@@ -261,7 +261,7 @@ def compose(
         # fused ranking's first page names every identifier the question does, the dense view need not find
         # that page to count them as held. (A page lower down naming it does not do: "RNP-020 got defeated?
         # what % voted no?" has RNP-020 third, under the pages on voting, and the vote split is nowhere.)
-        if dense_view.unknown_ids and _names_every_identifier(question, retrieval.documents[0], terms):
+        if dense_view.unknown_ids and _names_every_identifier(question, retrieval.documents[0]):
             dense_view.unknown_ids = 0
         dense_confidence = confidence_from(dense_view)
         evidence.features["dense_view_confidence"] = round(dense_confidence, 4)
@@ -373,9 +373,8 @@ def _header_before(headers: list[tuple[int, str]], position: int, row: str) -> s
 def _context(title: str, section: str) -> str:
     """'Title > nearest heading': what a sentence's pronouns and bare nouns refer to ('the account' in an
     Escrow page). Chunks are embedded with the same kind of prefix."""
-    headings = [h.strip() for h in (section or "").split(">") if h.strip()]
-    nearest = headings[-1] if headings else ""
-    return f"{title} > {nearest}" if nearest and nearest != title else title
+    nearest = _nearest_heading(title, section)
+    return f"{title} > {nearest}" if nearest else title
 
 
 def _clean_sentence(sentence: str) -> str:
@@ -638,11 +637,25 @@ def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
             for m in _SERIES_NUMBER.finditer(text or "") if not spaced_only or re.search(r"\s", m[0])}
 
 
-def _names_every_identifier(question: str, document: DocumentHit, terms: TermStats) -> bool:
+def _passages_text(documents: list[DocumentHit]) -> str:
+    """The documents' passages with their headings and titles: the retrieved text a question is checked in."""
+    return " ".join(p.text + " " + p.section + " " + d.title for d in documents for p in d.passages)
+
+
+def _unknown_ids(question: str, text: str, stems: set[str]) -> int:
+    """Identifiers of the question (AEP-77, B200, "Mainnet 11") that the text never names."""
+    held_series = _series_numbers(text)
+    lowered = text.lower()
+    ids = sum(1 for t in content_words(question) if re.search(r"\d", t) and re.search(r"[a-z]", t)
+              and _stem(t) not in stems and t not in lowered
+              and not _series_numbers(t) & held_series)  # "SN9" is the page's "Subnet 9"
+    return ids + len(_series_numbers(question, spaced_only=True) - held_series)
+
+
+def _names_every_identifier(question: str, document: DocumentHit) -> bool:
     """Whether this page's passages name every identifier of the question (none unknown to them)."""
-    alone = Evidence()
-    _fill_evidence(alone, question, [document], 0.0, [], [], terms)
-    return alone.unknown_ids == 0
+    text = _passages_text([document])
+    return _unknown_ids(question, text, _stems_with_compounds(words(text))) == 0
 
 
 def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], top_cosine: float,
@@ -653,7 +666,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     # at the end of the top k: a one-chunk page can rank below pages with two fair chunks).
     best_top = max((p.cosine for d in documents[:3] for p in d.passages), default=0.0)
     held = documents[:3] + [d for d in documents[3:] if max((p.cosine for p in d.passages), default=0.0) > best_top]
-    top_text = " ".join(p.text + " " + p.section + " " + d.title for d in held for p in d.passages)
+    top_text = _passages_text(held)
     stems = _stems_with_compounds(words(top_text))
     # A word the knowledge base never uses is counted once, as an unknown term (below), not in the coverage
     # too, where its top idf would outweigh every word the passages do hold.
@@ -670,11 +683,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_names = len(unknown_names(question, terms))
-    held_series = _series_numbers(top_text)
-    ev.unknown_ids = sum(1 for t in q_terms if re.search(r"\d", t) and re.search(r"[a-z]", t)
-                         and _stem(t) not in stems and t not in top_text.lower()
-                         and not _series_numbers(t) & held_series)  # "SN9" is the page's "Subnet 9"
-    ev.unknown_ids += len(_series_numbers(question, spaced_only=True) - held_series)
+    ev.unknown_ids = _unknown_ids(question, top_text, stems)
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
     # but not the figure asked for. Only percentages: some number is in almost every passage.
     best = _best_sentences(cands)
