@@ -145,6 +145,11 @@ _ACRONYM_PLURAL = re.compile(r"^(?:[b-df-hj-np-tv-z0-9]{2,6}|[a-z]{1,2}pu)s$")
 _MONTHS = {m[:3]: m for m in ("january february march april june july august september october november "
                               "december").split()} | {"sept": "september"}
 _MONTH_NAMES = set(_MONTHS.values()) | {"may"}
+
+
+def _is_month(word: str) -> bool:
+    """'aug', 'sept', 'august', 'may' (lower-cased): a month, short or written out."""
+    return _MONTHS.get(word, word) in _MONTH_NAMES
 # "the lowest reload balance you can set" asks for the page's "minimum amount"; "max" is "maximum".
 _BOUNDS = {"min": "minimum", "lowest": "minimum", "smallest": "minimum", "max": "maximum", "highest": "maximum",
            "largest": "maximum", "biggest": "maximum"}
@@ -679,7 +684,7 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     # it here too declined chatty answerable questions ("I run 6 rigs... do my rewards get nerfed?").
     # A month is a date, like the year beside it, not a topic: "that Aug 2023 piece" names when the page was
     # written, and a page the dense ranking finds need not say the month.
-    rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF and _MONTHS.get(t, t) not in _MONTH_NAMES]
+    rare = [t for t in q_terms if 0 < terms.df.get(t, 0) <= RARE_DF and not _is_month(t)]
     ev.rare_missing = sum(1 for t in rare if _stem(t) not in stems)
     ev.unknown_terms = sum(1 for t in q_terms if terms.df.get(t, 0) == 0)
     ev.unknown_names = len(unknown_names(question, terms))
@@ -712,9 +717,7 @@ _FIGURE = re.compile(r"(?<![\w.-])\d")  # a number, not the digits of an identif
 # "how many RENDER tokens", "how much AKT": an amount (not "when", which _NUMERIC_Q also counts)
 _ASKS_A_FIGURE = re.compile(r"\bhow (much|many|long|big|large|often)\b"
                             r"|\bwhat (amount|number|share|percentage|fraction)\b", re.I)
-_CALENDAR = re.compile(r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?"
-                       r"|oct(ober)?|nov(ember)?|dec(ember)?"
-                       r"|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?)$")
+_WEEKDAY = re.compile(r"^(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?$")
 _NAME_TOKEN = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]+")
 
 
@@ -740,7 +743,7 @@ def figure_without_its_name(question: str, cands: list[Candidate], documents: li
         return False
     # a project's or product's name is rare ("exabits": 9 chunks); "Aug", "Mainnet" or "USDC" are everywhere
     names = [n for n in _mid_sentence_names(question)
-             if 0 < terms.df.get(n, 0) <= NAME_DF and not _CALENDAR.match(n)]
+             if 0 < terms.df.get(n, 0) <= NAME_DF and not _is_month(n) and not _WEEKDAY.match(n)]
     figures = [c for c in _best_sentences(cands) if _FIGURE.search(c.text)]
     if not names or not figures:
         return False
