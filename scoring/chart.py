@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +19,22 @@ from scoring.score import LABELS, ScoreResult  # noqa: E402
 from scoring.series import Series  # noqa: E402
 
 
+# matplotlib is not thread-safe: the bot draws in worker threads, and a /score beside a /compare drew two figures
+# at once, whose log-scale tick labels then broke in the shared mathtext parser ("ParseException at char 0") and
+# the score went out without its chart. Drawing takes ~0.2 s, so one figure at a time costs nothing.
+_DRAWING = threading.Lock()
+
+
+def drawn_alone(render):
+    """Decorator: run a chart renderer while no other thread draws."""
+    @functools.wraps(render)
+    def wrapper(*args, **kwargs):
+        with _DRAWING:
+            return render(*args, **kwargs)
+    return wrapper
+
+
+@drawn_alone
 def render_chart(series: Series, result: ScoreResult, path: str | Path) -> Path:
     """Write the PNG to `path` and return it."""
     path = Path(path)

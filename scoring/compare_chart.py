@@ -17,7 +17,7 @@ matplotlib.use("Agg")  # headless: the bot and CLI render to files, never to a w
 import matplotlib.pyplot as plt  # noqa: E402
 
 from knowledge.errors import BadInputError  # noqa: E402
-from scoring.chart import save_figure  # noqa: E402
+from scoring.chart import drawn_alone, save_figure  # noqa: E402
 
 LABEL_FLOORS = (65.0, 40.0, 20.0)  # usage-backed / mixed / speculative / speculative-extreme (scoring.score)
 
@@ -62,6 +62,7 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
+@drawn_alone
 def render_comparison_chart(comparison_or_rows: Any, path: str | Path) -> Path:
     """Write the PNG to `path` and return it; what is missing is marked 'no data'."""
     path = Path(path)

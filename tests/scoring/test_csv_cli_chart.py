@@ -93,3 +93,27 @@ def test_cli_protocol_without_cached_data_suggests_refresh(capsys):
     assert main(["score", "akash"]) == 1
     err = capsys.readouterr().err
     assert "no cached usage data" in err and "compute-desk metrics akash --refresh" in err
+
+
+def test_charts_drawn_from_several_threads_at_once_all_come_out(tmp_path):
+    """The bot draws a /score and a /compare chart in worker threads at the same time; matplotlib's shared
+    state once broke one of them (its log-scale tick labels failed to parse) and the reply lost its chart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scoring.chart import render_chart
+    from scoring.compare_chart import render_comparison_chart
+    from scoring.score import score_series
+
+    series = hype(5)
+    result = score_series(series, protocol="hype")
+    rows = [{"name": n, "market_cap_usd": cap, "usage_annualized_usd": use, "score": 40.0, "label": "mixed"}
+            for n, cap, use in (("A", 3e8, 2e6), ("B", 2e9, 1e7), ("C", 4e9, None))]
+
+    def draw(i: int):
+        if i % 2:
+            return render_comparison_chart(rows, tmp_path / f"c{i}.png")
+        return render_chart(series, result, tmp_path / f"s{i}.png")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = list(pool.map(draw, range(12)))
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
