@@ -37,6 +37,7 @@ CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's
 SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
 HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word ("Custom error: 0")
 NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
+TITLE_LEAD_CHARS = 80  # a longer title costs the answer a sentence
 NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
@@ -233,11 +234,12 @@ def compose(
     candidates = _candidates(retrieval.documents[:SENTENCE_DOCS])
     _score_candidates(question, candidates, retrieval, embedder, terms)
     chosen = _select(candidates)
-    text = " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
+    lead = _title_lead(chosen, retrieval.documents)
+    text = _written(chosen, lead)
     if len(text) > MAX_ANSWER_CHARS:  # never cut a sentence or a marker: drop whole sentences
-        while len(chosen) > 1 and len(" ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)) > MAX_ANSWER_CHARS:
+        while len(chosen) > 1 and len(_written(chosen, lead)) > MAX_ANSWER_CHARS:
             chosen = chosen[:-1]
-        text = " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
+        text = _written(chosen, lead)
         if len(text) > MAX_ANSWER_CHARS:
             text = _trim_one(chosen[0])
 
@@ -275,6 +277,23 @@ def compose(
     if declined:
         return Composed(decline_text(question, sources), sources, confidence, True, evidence)
     return Composed(text, sources, confidence, False, evidence)
+
+
+def _written(chosen: list[Candidate], lead: str = "") -> str:
+    return lead + " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
+
+
+def _title_lead(chosen: list[Candidate], documents: list[DocumentHit]) -> str:
+    """'From "Rollover Provider": ' when the answer opens with a page whose title the answer never states: a
+    proposal's or a page's title is often the very name asked for ("any plans to fail over to a backup
+    provider?"), and it tells the reader which page the first lines come from."""
+    if not chosen:
+        return ""
+    title = " ".join(documents[chosen[0].doc_rank].title.split())
+    said = " ".join(c.text for c in chosen).lower()
+    if not title or title.lower() in said or len(title) > TITLE_LEAD_CHARS:
+        return ""
+    return f"From \u201c{title}\u201d: "
 
 
 def _trim_one(candidate: Candidate) -> str:

@@ -655,3 +655,33 @@ def test_the_dense_view_counts_an_identifier_as_held_when_the_first_fused_page_n
     assert confidence(first, []) == confidence(third, [])  # the fused view alone does not mind the order
     # the same dense view, forgiven the identifier only when RNP-021 is the first fused page
     assert confidence(first, [rnp19, rnp2]) > confidence(third, [rnp19, rnp2]) + 0.2
+
+
+def test_an_answer_opens_with_the_title_of_its_first_page_when_its_sentences_never_state_it():
+    """'Any plans to fail over to a backup provider?' is answered by AEP-52, whose body never says the
+    proposal's name, 'Rollover Provider': the reader (and the question) wants that name."""
+    from knowledge.answer import TermStats, compose
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+
+    question = "any plans to let my deployment fail over to a backup provider?"
+    aep = _sectioned_doc(1, "Rollover Provider", [
+        ("Rollover Provider > Motivation", "Being able to select one or more backup providers and have the "
+         "deployment be redeployed to them when the main provider fails."),
+    ])
+    named = _sectioned_doc(2, "Backup providers", [
+        ("Backup providers", "Backup providers take over a deployment when the main provider fails."),
+    ])
+    embedder = HashEmbedder()
+    terms = TermStats(df={"deployment": 300, "backup": 20, "provider": 500, "fail": 40}, chunks=8000)
+
+    def answer(documents):
+        retrieval = Retrieval(question=question, mode="hybrid", terms=["deployment", "backup", "provider"],
+                              protocols=["akash"], documents=documents,
+                              query_vector=embedder.encode([question])[0], top_cosine=0.7, agreement=0.5)
+        return compose(question, retrieval, embedder, terms, threshold=0.0).text
+
+    assert answer([aep]).startswith("From \u201cRollover Provider\u201d: Being able to select")
+    assert answer([aep]).endswith("[1]")
+    # a page whose sentences already say its title gets no lead
+    assert answer([named]).startswith("Backup providers take over")
