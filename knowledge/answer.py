@@ -466,7 +466,12 @@ _PLACE = re.compile(r"\b(cayman|switzerland|swiss|zug|singapore|delaware|british
                     r"united states|usa|u\.s\.|united kingdom|england|ireland|germany|france|netherlands|canada|"
                     r"japan|korea|china|india|australia|israel|seychelles|marshall islands|st\.? vincent|"
                     r"country|countries|jurisdiction|headquarter\w*|incorporated in|based in)\b", re.I)
-_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK), (_DISCOUNT_Q, _DISCOUNT), (_PLACE_Q, _PLACE)]
+# "how much AKT did...", "how many RENDER tokens...": an amount in that token, or money, not any number
+_AMOUNT_Q = re.compile(r"\bhow (much|many) (\w+ )?(akt|render|rndr|tao|usdc|tokens|money)\b", re.I)
+_AMOUNT = re.compile(r"\$ ?\d|\d[\d,.]*\s?(k|m|b|million|billion|thousand)?\s?(akt|render|rndr|tao|usdc|usd|tokens)\b"
+                     r"|\b(million|billion|thousand) (akt|render|rndr|tao|usdc|usd|tokens)\b", re.I)
+_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK), (_DISCOUNT_Q, _DISCOUNT), (_PLACE_Q, _PLACE),
+          (_AMOUNT_Q, _AMOUNT)]
 KIND_SENTENCES = 5
 
 
@@ -709,7 +714,8 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     ev.unknown_names = len(unknown_names(question, terms))
     ev.unknown_ids = _unknown_ids(question, top_text, stems)
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
-    # but not the figure asked for. Only percentages: some number is in almost every passage.
+    # but not the figure asked for. Only kinds a sentence shows plainly (a percentage, a date or block, a
+    # discount, a place, an amount in a token or money): some bare number is in almost every passage.
     best = _best_sentences(cands)
     wanted = [answer for ask, answer in _KINDS if ask.search(question)]
     ev.kind_missing = bool(best) and any(not any(answer.search(c.text) for c in best) for answer in wanted)

@@ -557,6 +557,19 @@ def test_a_discount_question_needs_a_best_sentence_giving_a_share_or_an_amount()
     assert not _kind_missing("how do reservations work on akash?", ["The longer the reservation, the lower the price."])
 
 
+def test_a_how_much_akt_question_needs_a_best_sentence_giving_an_amount_in_akt_or_money():
+    """'How much AKT does a provider have to stake for AEP-53?': the page has the topic and plenty of numbers
+    (dates, percentages, GPU counts), but an amount of AKT is what answers."""
+    question = "how much AKT does a provider have to stake to qualify for the onchain incentives?"
+    assert _kind_missing(question, ["Providers qualify with 8 or more GPUs online 95% of the time since 2024.",
+                                    "Rewards are paid every 30 days."])
+    assert not _kind_missing(question, ["A provider stakes 5,000 AKT to qualify."])
+    assert not _kind_missing(question, ["A provider bonds 2.5M AKT in total."])
+    assert not _kind_missing("how much money did the pilot ask for?", ["The pilot asked for $150,000 of AKT."])
+    assert not _kind_missing("how many RENDER tokens did the grant pay?", ["The grant paid 50K RENDER tokens."])
+    assert not _kind_missing("how many GPUs does a provider need?", ["Providers need 8 GPUs."])  # not an amount
+
+
 def test_a_where_is_it_incorporated_question_needs_a_best_sentence_naming_a_place():
     question = "which country is the Render Network Foundation legally incorporated in?"
     foundation = "The Render Foundation offers grants and resources for projects that grow the network."
