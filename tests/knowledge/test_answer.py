@@ -698,3 +698,28 @@ def test_an_answer_opens_with_the_title_of_its_first_page_when_its_sentences_nev
     assert answer([aep]).endswith("[1]")
     # a page whose sentences already say its title gets no lead
     assert answer([named]).startswith("Backup providers take over")
+
+
+def test_a_sentence_scores_the_same_in_a_pages_first_or_later_passage():
+    """The answer often sits in a page's later passage, under one that restates the question ("Currently,
+    workloads can only talk over public IPs" above "this AEP introduces an Akash Virtual Private Network"):
+    the passages' fused order says which chunk matched, not which sentence answers."""
+    from knowledge.answer import TermStats, _candidates, _score_candidates
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+
+    question = "is anything planned so deployments can talk over a private network?"
+    restates = ("Aep > Motivation", "Currently deployments can talk to each other only over public addresses.")
+    answers = ("Aep > Proposal", "This proposal introduces a virtual private network between providers.")
+    embedder = HashEmbedder()
+    terms = TermStats(df={"deployments": 200, "private": 30, "network": 900, "planned": 50}, chunks=8000)
+
+    def score_of_answer(sections):
+        doc = _sectioned_doc(1, "Aep", sections)
+        retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=[], documents=[doc],
+                              query_vector=embedder.encode([question])[0], top_cosine=0.6, agreement=0.5)
+        cands = _candidates([doc])
+        _score_candidates(question, cands, retrieval, embedder, terms)
+        return next(c.score for c in cands if c.text.startswith("This proposal"))
+
+    assert score_of_answer([restates, answers]) == score_of_answer([answers, restates])
