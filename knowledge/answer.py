@@ -45,7 +45,7 @@ _OPINION = re.compile(
     # "should I stake or hold?" asks for advice; "do you need to hold the token to join?" asks a requirement
     r"\b(would|should|do|will|could) (you|i|we)\b(?!\s+(\w+\s+)?(need|have|got|required|allowed|able)\b)"
     r".*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
-    r"|\b(do you think|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
+    r"|\b(do you (think|reckon|expect|guess|figure)|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
     r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
     r"|\b(financial advice|good investment|worth buying|buy the dip)\b"
     # where a price goes next, and which one pays best: predictions and advice, not documented facts
