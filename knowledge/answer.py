@@ -37,15 +37,16 @@ CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's
 SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
 HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word ("Custom error: 0")
 NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
-TITLE_LEAD_CHARS = 80  # a longer title costs the answer a sentence
 NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design
+TITLE_LEAD_CHARS = 80  # a longer title costs the answer a sentence
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
     # "should I stake or hold?" asks for advice; "do you need to hold the token to join?" asks a requirement
     r"\b(would|should|do|will|could) (you|i|we)\b(?!\s+(\w+\s+)?(need|have|got|required|allowed|able)\b)"
     r".*\b(buy|sell|stake|hold|invest|dip|moon|ape|sit on|personally)\b"
-    r"|\b(do you (think|reckon|expect|guess|figure)|in your opinion|your (personal )?(opinion|view|take)|would you personally|what would you)\b"
+    r"|\b(do you (think|reckon|expect|guess|figure)|in your opinion|your (personal )?(opinion|view|take)"
+    r"|would you personally|what would you)\b"
     r"|\b(price (prediction|target|forecast)|hits? \$\d|reach(es)? \$\d|go(es)? to \$\d|\d+x\b|moon)\b"
     r"|\b(financial advice|good investment|worth buying|buy the dip)\b"
     # where a price goes next, and which one pays best: predictions and advice, not documented facts
@@ -280,6 +281,7 @@ def compose(
 
 
 def _written(chosen: list[Candidate], lead: str = "") -> str:
+    """The answer as read: the lead, then each sentence with its source's [n] marker."""
     return lead + " ".join(f"{c.text} [{c.doc_rank + 1}]" for c in chosen)
 
 
@@ -467,9 +469,10 @@ _PLACE = re.compile(r"\b(cayman|switzerland|swiss|zug|singapore|delaware|british
                     r"japan|korea|china|india|australia|israel|seychelles|marshall islands|st\.? vincent|"
                     r"country|countries|jurisdiction|headquarter\w*|incorporated in|based in)\b", re.I)
 # "how much AKT did...", "how many RENDER tokens...": an amount in that token, or money, not any number
+_TOKEN_UNITS = r"(akt|render|rndr|tao|usdc|usd|tokens)"
 _AMOUNT_Q = re.compile(r"\bhow (much|many) (\w+ )?(akt|render|rndr|tao|usdc|tokens|money)\b", re.I)
-_AMOUNT = re.compile(r"\$ ?\d|\d[\d,.]*\s?(k|m|b|million|billion|thousand)?\s?(akt|render|rndr|tao|usdc|usd|tokens)\b"
-                     r"|\b(million|billion|thousand) (akt|render|rndr|tao|usdc|usd|tokens)\b", re.I)
+_AMOUNT = re.compile(rf"\$ ?\d|\d[\d,.]*\s?(k|m|b|million|billion|thousand)?\s?{_TOKEN_UNITS}\b"
+                     rf"|\b(million|billion|thousand) {_TOKEN_UNITS}\b", re.I)
 _KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK), (_DISCOUNT_Q, _DISCOUNT), (_PLACE_Q, _PLACE),
           (_AMOUNT_Q, _AMOUNT)]
 KIND_SENTENCES = 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +26,7 @@ from scoring.series import Series  # noqa: E402
 _DRAWING = threading.Lock()
 
 
-def drawn_alone(render):
+def drawn_alone(render: Callable[..., Path]) -> Callable[..., Path]:
     """Decorator: run a chart renderer while no other thread draws."""
     @functools.wraps(render)
     def wrapper(*args, **kwargs):
