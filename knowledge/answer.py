@@ -54,7 +54,9 @@ _OPINION = re.compile(
     r"|\b(price|token|tao|akt|rndr|render) (go(es)? up|go(es)? down|goes? (higher|lower)|pump|dump|rise|crash)\b"
     r"|\bprice\b.*\bit (go(es)? up|go(es)? down|pump|dump|rise|crash)\b"
     r"|\b(bullish|bearish|most profitable|max(imum)? profits?|better bet|best bet)\b"
-    r"|\bwhich (one )?(would|should) (you|i) (pick|choose|go with|buy|mine|stake)\b",
+    r"|\bwhich (one )?(would|should) (you|i) (pick|choose|go with|buy|mine|stake)\b"
+    # the bot's own taste: "console or the cli, which one do you actually prefer?"
+    r"|\b(do|would) you (actually |really |personally )?(prefer|like better|go for)\b",
     re.I,
 )
 _NUMERIC_Q = re.compile(

@@ -141,13 +141,15 @@ def test_price_predictions_and_profit_advice_are_opinion_questions():
                 "should I hold or sell my TAO?", "the price keeps falling, will it go up again?",
                 # a guess asked for, and a change still to come
                 "how high do you reckon akash governance will push the take rate by 2099?",
-                "once BME is fully running on akash, how much will AKT supply shrink over the next two years?"]
+                "once BME is fully running on akash, how much will AKT supply shrink over the next two years?",
+                "console or the cli for deploying on akash, which one do you actually prefer?"]
     facts = ["what is the best way to deploy a subnet locally?", "does the emission go down after a halving?",
              "which GPU tiers does RNP-021 reward?", "what happens to the price of a subnet's alpha token when I stake?",
              "what does the Render roadmap plan for 2099?", "how many TAO were emitted in 2024?",
              "what will happen to my lease if my escrow runs out?", "how many subnets does bittensor have?",
              "what does RNP-022 plan for next year's RenderCon?",
              "how much will the take rate change once the proposal passes?",  # no time still to come
+             "which GPU models does the akash docs recommend for providers?",
              # a requirement, and a subnet's storage, not advice or a price move
              "can anybody join the render governance channels, or do you need to actually hold the token?",
              "do I need to stake AKT to run a provider?",
