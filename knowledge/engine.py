@@ -28,7 +28,7 @@ from knowledge.protocols import Registry, load_registry
 from knowledge.results import Answer, IngestReport, Source
 from knowledge.retrieve import Retriever
 from knowledge.store import Store, now_iso
-from knowledge.text import content_words
+from knowledge.text import content_words, spelled_out
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ class Engine:
         if metric is not None and metric.get("only"):
             answer = metric["answer"]
         else:
-            retrieval = self.retriever.search(question, self.registry, k=k, mode=retriever, protocol=proto)
-            composed = compose(question, retrieval, self.embedder, self._term_stats(question),
+            asked = spelled_out(question)  # "sn23" is how people write Subnet 23, which is what pages say
+            retrieval = self.retriever.search(asked, self.registry, k=k, mode=retriever, protocol=proto)
+            composed = compose(asked, retrieval, self.embedder, self._term_stats(asked),
                                self.settings.decline_threshold)
             answer = Answer(
                 question=question,

@@ -110,6 +110,16 @@ def _prose_sentences(text: str) -> list[str]:
     return out
 
 
+# "SN23", "sn 23", "SN-23": the shorthand people write for what the pages call "Subnet 23"
+_SUBNET_SHORTHAND = re.compile(r"\bsn[- ]?(\d{1,3})\b", re.I)
+
+
+def spelled_out(question: str) -> str:
+    """The question with shorthand the pages never use written out ("what does sn23 produce?" -> "what does
+    subnet 23 produce?"): BM25 matches words and the embedding knows "subnet", neither knows "sn23"."""
+    return _SUBNET_SHORTHAND.sub(lambda m: f"subnet {m[1]}", question)
+
+
 # "going to", "will be": a question about what has not happened yet
 FUTURE_TENSE = re.compile(r"\b(going to|gonna|will (be|get|there be|it|they)|will ([\w'’]+ ){1,3}(have|be|reach|"
                           r"hit|grow|become|cost|pay|exist|shrink|rise|fall|drop|increase|decrease|double|halve|"

@@ -126,7 +126,9 @@ _ABOUT_A_DOCUMENT = re.compile(r"\b(?:article|blog post|whitepaper|white paper|s
 _PAST = re.compile(r"\b(?:was|were|did|had)\b")
 _EVENT_ANCHOR = re.compile(r"\b(?:right |just |shortly )?(?:after|before|following|during)"
                            r" (?:the|its|their|launch)\b"
-                           r"|\bwhen (?:the|it|they)\b|\bat (?:the time|launch)\b|\bback (?:then|in)\b")
+                           r"|\bwhen (?:the|it|they)\b|\bat (?:the time|launch)\b|\bback (?:then|in)\b"
+                           # a numbered period of a schedule: "during year 1 of BME", "in the first year"
+                           r"|\b(?:during|in|for|over) (?:the )?(?:year (?:\d|one|two|three)|(?:first|second|third) year)\b")
 _LIVE_PERIOD = re.compile(r"\b(?:last|past|this) (?:\d+ )?(?:days?|hours?|weeks?|months?)\b"
                           r"|\b(?:24 ?h|7 ?d|30 ?d)\b|\b(?:now|today|yesterday|currently|so far)\b")
 

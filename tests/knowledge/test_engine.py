@@ -232,3 +232,26 @@ def test_stored_answer_comes_back_with_its_passages(engine, docs):
     assert [s.path for s in again.sources] == [s.path for s in answer.sources]
     assert again.sources[0].snippet and "20%" in again.sources[0].snippet
     assert engine.get_answer("no-such-id") is None
+
+
+def test_subnet_shorthand_is_written_out_for_retrieval_and_kept_in_the_answer(engine, tmp_path):
+    """'what does sn23 produce?': the pages say 'Subnet 23', which BM25 and the embedding match and 'sn23'
+    they do not; the answer still carries the question as asked."""
+    from knowledge.text import spelled_out
+
+    assert spelled_out("what does SN23 produce? and sn 9, SN-121?") == \
+        "what does subnet 23 produce? and subnet 9, subnet 121?"
+    assert spelled_out("snapshot 23 of the chain, isn23") == "snapshot 23 of the chain, isn23"
+
+    root = tmp_path / "subnets"
+    root.mkdir()
+    (root / "subnet-23.md").write_text("---\nprotocol: bittensor\ntitle: Subnet 23\n---\n# Subnet 23\n\n"
+                                       "## Description\nSubnet 23 generates images from text prompts.\n")
+    (root / "subnet-1.md").write_text("---\nprotocol: bittensor\ntitle: Subnet 1\n---\n# Subnet 1\n\n"
+                                      "## Description\nSubnet 1 rewards miners for the best prompt completions.\n")
+    engine.ingest([str(root)], actor="mod:1")
+    answer = engine.ask("what kind of output does sn23 produce?", log_gap=False)
+    assert answer.question == "what kind of output does sn23 produce?"
+    assert answer.sources[0].path == "subnet-23.md"
+    # "sn23" alone is a word no page uses: the question looked unanswerable and was declined
+    assert not answer.declined and answer.answer.startswith("Subnet 23 generates images")

@@ -168,6 +168,9 @@ def test_protocol_from_context_when_not_named(cached, registry):
     # what a deal cost is in the proposal that made it
     "what was the total price tag on the cloudmos acquisition?",
     "how much did akash pay to acquire cloudmos?",
+    # a numbered period of a schedule is in the past too
+    "what were the monthly token emissions during year 1 of BME?",
+    "how much RENDER was emitted in the first year of BME?",
 ])
 def test_document_and_opinion_questions_are_not_metric_questions(registry, question):
     assert detect_metric_question(question, registry) is None
