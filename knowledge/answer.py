@@ -71,6 +71,8 @@ _NUMERIC_Q = re.compile(
 _REFERS_BACK = re.compile(r"^(it|its|this|these|that|those|they|their|such|he|she|his|her)\b"
                           r"(?!\s+(page|document|guide|section|tutorial)\b)", re.I)
 
+# "JWT eliminates the need for these.": a short sentence whose object is the sentence before's
+_ENDS_REFERRING = re.compile(r"^(\S+\s+){1,8}(these|those|this|them|that)[.!]?$", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 # A sentence that announces what follows ("... the following attributes.", "as follows") is useless alone.
@@ -346,7 +348,8 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 seen.add(key)
                 # "It will be the first client..." is about what the sentence before names (ANTBIT.IO): that
                 # sentence's words count toward this one's coverage, and it comes along into the answer.
-                antecedent = before if before and (_REFERS_BACK.match(clean) or continues_item) else ""
+                refers = _REFERS_BACK.match(clean) or _ENDS_REFERRING.search(clean)
+                antecedent = before if before and (refers or continues_item) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
                                      header=row_header, heading=_nearest_heading(doc.title, passage.section)))

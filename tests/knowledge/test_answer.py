@@ -729,3 +729,17 @@ def test_a_sentence_scores_the_same_in_a_pages_first_or_later_passage():
         return next(c.score for c in cands if c.text.startswith("This proposal"))
 
     assert score_of_answer([restates, answers]) == score_of_answer([answers, restates])
+
+
+def test_a_short_sentence_ending_on_these_brings_the_sentence_it_refers_to():
+    """'JWT eliminates the need for these.' says what it removes only through the sentence before it
+    ('Accessing the API requires creating a certificate and working with mTLS.')."""
+    from knowledge.answer import _candidates, _window
+
+    doc = _doc(1, "aep-63.md", "Accessing the API requires creating a certificate and working with mTLS. "
+               "JWT eliminates the need for these. Keys are created in the console.", 0.6)
+    cands = _candidates([doc])
+    jwt = next(i for i, c in enumerate(cands) if c.text.startswith("JWT"))
+    assert cands[jwt].antecedent.startswith("Accessing the API")
+    assert [c.text for c in _window(cands, jwt, budget=450)][0].startswith("Accessing the API")
+    assert not next(c for c in cands if c.text.startswith("Keys")).antecedent  # a sentence of its own
