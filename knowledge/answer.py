@@ -156,6 +156,8 @@ _MONTH_NAMES = set(_MONTHS.values()) | {"may"}
 def _is_month(word: str) -> bool:
     """'aug', 'sept', 'august', 'may' (lower-cased): a month, short or written out."""
     return _MONTHS.get(word, word) in _MONTH_NAMES
+
+
 # "the lowest reload balance you can set" asks for the page's "minimum amount"; "max" is "maximum".
 _BOUNDS = {"min": "minimum", "lowest": "minimum", "smallest": "minimum", "max": "maximum", "highest": "maximum",
            "largest": "maximum", "biggest": "maximum"}
@@ -348,7 +350,7 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 seen.add(key)
                 # "It will be the first client..." is about what the sentence before names (ANTBIT.IO): that
                 # sentence's words count toward this one's coverage, and it comes along into the answer.
-                refers = _REFERS_BACK.match(clean) or _ENDS_REFERRING.search(clean)
+                refers = _REFERS_BACK.match(clean) or _ENDS_REFERRING.match(clean)
                 antecedent = before if before and (refers or continues_item) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,

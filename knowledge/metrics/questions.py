@@ -128,7 +128,8 @@ _EVENT_ANCHOR = re.compile(r"\b(?:right |just |shortly )?(?:after|before|followi
                            r" (?:the|its|their|launch)\b"
                            r"|\bwhen (?:the|it|they)\b|\bat (?:the time|launch)\b|\bback (?:then|in)\b"
                            # a numbered period of a schedule: "during year 1 of BME", "in the first year"
-                           r"|\b(?:during|in|for|over) (?:the )?(?:year (?:\d|one|two|three)|(?:first|second|third) year)\b")
+                           r"|\b(?:during|in|for|over) (?:the )?"
+                           r"(?:year (?:\d|one|two|three)|(?:first|second|third) year)\b")
 _LIVE_PERIOD = re.compile(r"\b(?:last|past|this) (?:\d+ )?(?:days?|hours?|weeks?|months?)\b"
                           r"|\b(?:24 ?h|7 ?d|30 ?d)\b|\b(?:now|today|yesterday|currently|so far)\b")
 
