@@ -36,6 +36,7 @@ RARE_DF = 5
 CONTEXT_TERM_SHARE = 0.5  # weight of a question term found only in a sentence's title/heading
 SHORT_VALUE_WORDS = 3  # a section body shorter than this is a value, read with its heading
 HEADING_BONUS = 0.06  # a sentence under a heading the question names word for word ("Custom error: 0")
+OTHER_MEMBER_PENALTY = 0.1  # a sentence of the "Subnet 3" page, when the question asks about Subnet 22
 NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
 NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design
 TITLE_LEAD_CHARS = 80  # a longer title costs the answer a sentence
@@ -507,6 +508,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         qvec = embedder.encode([question])[0]
     scored = [c for c in cands if len(c.text.split()) >= 3]
     question_stems = {_stem(w) for w in words(question)}
+    asked_series = _series_numbers(question)
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
         c.focus = _column_focus(c, q_terms)
         text = _scored_text(c)
@@ -528,6 +530,8 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         c.score += max((bonus for r, bonus in wants.items() if r.search(text)), default=0.0)
         if c.heading and _heading_is_asked(c.heading, question_stems):
             c.score += HEADING_BONUS
+        if asked_series and _names_another_member(c.context.split(" > ")[0], asked_series):
+            c.score -= OTHER_MEMBER_PENALTY
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)
@@ -669,7 +673,7 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
 # answering a question about Mainnet 11).
 _SERIES_NUMBER = re.compile(
     r"\b(mainnet|testnet|subnet|netuid|sn|aep|rnp|phase|tier|year|version)[\s#:_-]*0*(\d{1,4})\b", re.I)
-_SERIES_ALIASES = {"sn": "subnet"}  # "SN9" is how people write Subnet 9
+_SERIES_ALIASES = {"sn": "subnet", "netuid": "subnet"}  # "SN9", "netuid 9": what pages call Subnet 9
 
 
 def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
@@ -677,6 +681,15 @@ def _series_numbers(text: str, spaced_only: bool = False) -> set[str]:
     those written as two words (one word, "AEP-77", is already an identifier term of its own)."""
     return {f"{_SERIES_ALIASES.get(m[1].lower(), m[1].lower())}{m[2]}"
             for m in _SERIES_NUMBER.finditer(text or "") if not spaced_only or re.search(r"\s", m[0])}
+
+
+def _names_another_member(title: str, asked: set[str]) -> bool:
+    """Whether a page's title names a member of a series the question asks about, but not the one asked: the
+    "Subnet 3" page for "what is netuid 22 for?" (both scrape social media, so its lines read as answers),
+    the Mainnet 10 page for a Mainnet 11 question. A title naming none, or another series, says nothing."""
+    titled = _series_numbers(title)
+    asked_kinds = {m.rstrip("0123456789") for m in asked}
+    return bool(titled) and not titled & asked and any(m.rstrip("0123456789") in asked_kinds for m in titled)
 
 
 def _passages_text(documents: list[DocumentHit]) -> str:

@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from knowledge.answer import Candidate, _select, section_label
 
 
@@ -645,6 +647,11 @@ def test_sn9_is_the_pages_subnet_9_not_an_unknown_identifier():
     other = Evidence()
     _fill_evidence(other, "what dataset does the pretrain subnet (SN19) score models on?", [page], 0.6, [], [], terms)
     assert other.unknown_ids == 1
+    # a netuid is the subnet's number: "netuid 9" is the page's "Subnet 9" too
+    assert _series_numbers("what is netuid 9 for?") == {"subnet9"}
+    by_netuid = Evidence()
+    _fill_evidence(by_netuid, "what dataset does netuid 9 score models on?", [page], 0.6, [], [], terms)
+    assert by_netuid.unknown_ids == 0
 
 
 def test_the_dense_view_counts_an_identifier_as_held_when_the_first_fused_page_names_it():
@@ -743,3 +750,37 @@ def test_a_short_sentence_ending_on_these_brings_the_sentence_it_refers_to():
     assert cands[jwt].antecedent.startswith("Accessing the API")
     assert [c.text for c in _window(cands, jwt, budget=450)][0].startswith("Accessing the API")
     assert not next(c for c in cands if c.text.startswith("Keys")).antecedent  # a sentence of its own
+
+
+def test_a_page_on_another_member_of_the_asked_series_scores_lower(monkeypatch):
+    """'what is netuid 22 for? some social media thing?': the Subnet 3 page (it scrapes Reddit and Twitter)
+    reads as much like an answer as the Subnet 22 page, but it is about another subnet; a page on another
+    series (or on none) is not touched."""
+    from knowledge import answer
+    from knowledge.answer import TermStats, _candidates, _names_another_member, _score_candidates
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+
+    assert _names_another_member("Subnet 3", {"subnet22"})
+    assert not _names_another_member("Subnet 22", {"subnet22"})
+    assert not _names_another_member("Mainnet 10 upgrade", {"subnet22"})
+    assert not _names_another_member("Glossary", {"subnet22"})
+    question = "what is netuid 22 for? some social media thing?"
+    line = "This subnet harvests social media data from Twitter for analysis."
+    embedder = HashEmbedder()
+    terms = TermStats(df={"netuid": 400, "social": 20, "media": 25, "thing": 90}, chunks=8000)
+
+    def score_under(title):
+        doc = _sectioned_doc(1, title, [(title, line)])
+        retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=[], documents=[doc],
+                              query_vector=embedder.encode([question])[0], top_cosine=0.6, agreement=0.5)
+        cands = _candidates([doc])
+        _score_candidates(question, cands, retrieval, embedder, terms)
+        return next(c.score for c in cands if c.text == line)
+
+    penalised = {title: score_under(title) for title in ("Subnet 3", "Subnet 22", "Glossary")}
+    monkeypatch.setattr(answer, "OTHER_MEMBER_PENALTY", 0.0)
+    plain = {title: score_under(title) for title in penalised}
+    assert penalised["Subnet 3"] == pytest.approx(plain["Subnet 3"] - 0.1)
+    assert penalised["Subnet 22"] == pytest.approx(plain["Subnet 22"])
+    assert penalised["Glossary"] == pytest.approx(plain["Glossary"])
