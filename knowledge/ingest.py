@@ -23,7 +23,7 @@ from knowledge.chunking import ChunkText, chunk_text
 from knowledge.config import Settings
 from knowledge.embed import Embedder, vector_to_blob
 from knowledge.errors import IngestError
-from knowledge.parsing import SUPPORTED_SUFFIXES, ParsedDocument, parse_bytes, strip_inline
+from knowledge.parsing import SUPPORTED_SUFFIXES, ParsedDocument, numbered_title, parse_bytes, strip_inline
 from knowledge.protocols import Registry
 from knowledge.results import IngestItem, IngestReport
 from knowledge.store import Store, now_iso
@@ -225,7 +225,8 @@ class Ingestor:
         item.key = item.key.encode("utf-8", "backslashreplace").decode("utf-8")
         parsed = read_item(item, self.settings)
         proto = resolve_protocol(item, parsed, self.registry, protocol)
-        doc_title = (title or item.title or parsed.title or Path(item.key).stem).strip()[:300]
+        doc_title = (title or item.title or parsed.title or Path(item.key).stem).strip()
+        doc_title = numbered_title(doc_title, parsed.meta)[:300]
         front_url = parsed.meta.get("source_url", "").strip()
         if not item.source_url and front_url.startswith(("http://", "https://")):
             item.source_url = front_url  # a document's own front matter names its public source

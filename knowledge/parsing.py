@@ -193,6 +193,25 @@ def parse_markdown(text: str) -> ParsedDocument:
     return ParsedDocument(text=text, title=strip_inline(title), date=date, meta=meta)
 
 
+# Front-matter fields that number a proposal ("aep: 32"): the page is known as "AEP-32", though its text may
+# never say so (Akash's AEP pages do not), and people ask by that name.
+_PROPOSAL_FIELDS = ("aep", "rnp", "bip", "eip", "sip", "tip", "cip")
+
+
+def numbered_title(title: str, meta: dict[str, str]) -> str:
+    """'AEP-32: Akash Provider Console 1.0' for a page whose front matter says `aep: 32`, unless the title
+    already names it (as Render's 'RNP-014: ...' titles do); any other title unchanged."""
+    for field_name in _PROPOSAL_FIELDS:
+        value = str(meta.get(field_name, "")).strip()
+        if not value.isdigit():
+            continue
+        number = int(value)
+        if re.search(rf"\b{field_name}[\s#:_-]*0*{number}\b", title, re.I):
+            return title
+        return f"{field_name.upper()}-{number}: {title}" if title else f"{field_name.upper()}-{number}"
+    return title
+
+
 def _front_matter(block: str) -> dict[str, str]:
     try:
         import yaml

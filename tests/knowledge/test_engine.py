@@ -255,3 +255,22 @@ def test_subnet_shorthand_is_written_out_for_retrieval_and_kept_in_the_answer(en
     assert answer.sources[0].path == "subnet-23.md"
     # "sn23" alone is a word no page uses: the question looked unanswerable and was declined
     assert not answer.declined and answer.answer.startswith("Subnet 23 generates images")
+
+
+def test_a_proposal_numbered_in_its_front_matter_is_titled_and_found_by_that_number(engine, tmp_path):
+    """Akash's AEP pages say 'aep: 32' in their front matter and never 'AEP-32' in their text, yet people ask
+    'what was AEP-32 trying to fix?': the number joins the title, so the page is cited, found and counted as
+    naming the identifier (it was declined as an unknown identifier)."""
+    root = tmp_path / "aeps"
+    root.mkdir()
+    (root / "aep-32.md").write_text("---\naep: 32\ntitle: \"Akash Provider Console 1.0\"\n---\n\n## Motivation\n\n"
+                                    "Make provider set up easy, with the goal of onboarding hundreds of new providers "
+                                    "who self-serve with little to no support.\n")
+    (root / "aep-33.md").write_text("---\naep: 33\ntitle: Escrow Balance Alerts\n---\n\n## Motivation\n\n"
+                                    "Users get an email before a deployment runs out of escrow funds.\n")
+    engine.ingest([str(root)], actor="mod:1")
+    titles = {d["key"]: d["title"] for d in engine.list_documents()}
+    assert titles == {"aep-32.md": "AEP-32: Akash Provider Console 1.0", "aep-33.md": "AEP-33: Escrow Balance Alerts"}
+    answer = engine.ask("what was the provider console AEP-32 trying to make easy?", log_gap=False)
+    assert answer.sources[0].path == "aep-32.md" and answer.sources[0].title.startswith("AEP-32")
+    assert not answer.declined and "onboarding hundreds of new providers" in answer.answer

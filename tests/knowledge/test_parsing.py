@@ -185,3 +185,13 @@ def test_a_heading_written_as_a_plain_line_is_not_glued_to_the_next_sentence():
     # a line in the middle of a paragraph is not a heading: the sentence before it has not ended
     middle = "Rewards are paid to operators of\nNodes And Clusters\nThat stay online for the whole epoch."
     assert len(split_sentences(middle)) == 1
+
+
+def test_a_proposal_number_from_front_matter_joins_the_title_once():
+    from knowledge.parsing import numbered_title
+
+    assert numbered_title("Akash Provider Console 1.0", {"aep": "32"}) == "AEP-32: Akash Provider Console 1.0"
+    assert numbered_title("RNP-014: Blender Cycles", {"rnp": "14"}) == "RNP-014: Blender Cycles"  # already named
+    assert numbered_title("AEP 7 notes", {"aep": "007"}) == "AEP 7 notes"
+    assert numbered_title("", {"aep": "5"}) == "AEP-5"
+    assert numbered_title("Take rates", {"protocol": "akash", "aep": "draft"}) == "Take rates"
