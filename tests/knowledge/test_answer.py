@@ -784,3 +784,19 @@ def test_a_page_on_another_member_of_the_asked_series_scores_lower(monkeypatch):
     assert penalised["Subnet 3"] == pytest.approx(plain["Subnet 3"] - 0.1)
     assert penalised["Subnet 22"] == pytest.approx(plain["Subnet 22"])
     assert penalised["Glossary"] == pytest.approx(plain["Glossary"])
+
+
+def test_a_limit_or_frequency_question_needs_one_of_the_two_best_sentences_to_give_a_number():
+    """'For the AEP-33 escrow alerts, what's the default threshold?': the page says a threshold can be set,
+    never its default; a number further down (a milestone, another page's 30-minute TWAP) does not answer."""
+    question = "for the AEP-33 escrow alerts in console, what's the default threshold?"
+    page = ["Users can configure a low escrow balance alert for any deployment.",
+            "The user can specify a threshold (<, =, >) that determines when the alert is triggered."]
+    assert _kind_missing(question, page)
+    assert _kind_missing(question, page + ["The price feed uses a 30-minute TWAP."])
+    assert not _kind_missing(question, [page[0], "The default threshold is 3 days of funds left."])
+    assert _kind_missing("how often will container usage get sampled?", page)
+    assert not _kind_missing("how often will container usage get sampled?", ["Usage is sampled every 15 seconds."])
+    # the identifier's digits are not a figure, and a question asking for no limit is not checked
+    assert _kind_missing("what is the limit of AEP-33 alerts?", ["AEP-33 adds alerts."])
+    assert not _kind_missing("how do escrow alerts work?", page)
