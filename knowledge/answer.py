@@ -461,8 +461,9 @@ _PERCENT_Q = re.compile(r"%|\bpercent|\bwhat (share|fraction|portion|proportion)
 _PERCENT = re.compile(r"%|\bpercent|\bper cent\b|\bhalf\b|\bquarter\b|\bthird\b|\b\d+ ?(in|of|out of) \d+\b", re.I)
 # Dates were tried too for every when-did question: the one it touched on the dev set was answered without a
 # date (a miss) and became a wrong decline instead, with no unanswerable question gained. A question naming
-# the date or block it wants ("on what exact date / block number...") is checked: no dev question does.
-_DATE_Q = re.compile(r"\b(exact|what|which) (date|day|month|year)\b|\bblock (number|height)\b", re.I)
+# the date or block it wants ("on what exact date / block number...", "what block height...") is checked: no
+# dev question does. Asked for, not only named: "what do I pass instead of a block number?" wants a parameter.
+_DATE_Q = re.compile(r"\b(exact|what|which) (date|day|month|year|block (number|height))\b", re.I)
 _DATE_OR_BLOCK = re.compile(_DATE.pattern + r"|\bblock (number |height )?#?\d|\b\d{1,3}(,\d{3}){2,}\b", re.I)
 # A discount is a share of a price: "how big of a discount would a 12-month reservation get?" is answered by a
 # percentage or an amount, not by the sentence saying that longer reservations cost less.
