@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +91,18 @@ async def running_bot(engine, *, guild_sync: bool = False, cooldown_s: float | N
         await bot.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(task, 10)
+        await keep_alive_threads_ended()
         await fake.stop()
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
+
+
+async def keep_alive_threads_ended(timeout: float = 5) -> None:
+    """Wait, with the loop still running, for discord.py's heartbeat threads to finish. A thread whose wait ran
+    out just as close() stopped it still sends one heartbeat through the loop; once the test's loop is closed
+    that raises 'Event loop is closed' in the thread (seen under load in CI, reported against a later test)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("keep-alive-handler"):
+            await asyncio.to_thread(thread.join, timeout)
 
 
 def run(coro_fn: Callable[[], Awaitable[None]], timeout: float = 60) -> None:

@@ -70,7 +70,7 @@ def test_sharded_bot_connects_through_gateway_bot(engine):
     import dataclasses
 
     from bot.discord_bot import create_bot
-    from tests.bot.conftest import run
+    from tests.bot.conftest import keep_alive_threads_ended, run
     from tests.bot.fake_discord import TOKEN
 
     async def scenario():
@@ -89,6 +89,7 @@ def test_sharded_bot_connects_through_gateway_bot(engine):
         finally:
             await bot.close()
             await asyncio.gather(task, return_exceptions=True)
+            await keep_alive_threads_ended()
             await fake.stop()
             discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
 
