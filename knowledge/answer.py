@@ -483,16 +483,20 @@ _AMOUNT_Q = re.compile(r"\bhow (much|many) (\w+ )?(akt|render|rndr|tao|usdc|toke
 _AMOUNT = re.compile(rf"\$ ?\d|\d[\d,.]*\s?(k|m|b|million|billion|thousand)?\s?{_TOKEN_UNITS}\b"
                      rf"|\b(million|billion|thousand) {_TOKEN_UNITS}\b", re.I)
 _FIGURE = re.compile(r"(?<![\w.-])\d")  # a number, not the digits of an identifier (RNP-010, v0.24, H100)
-# "how often will usage be sampled?", "what's the default threshold?", "the max number of nodes?": a frequency,
-# a default or a limit is a number; a page about the feature that never gives it (a near miss) has other
-# numbers in its lower sentences, so only the LIMIT_SENTENCES best are looked in. "How many" is not checked:
-# on the question sets that declined four answerable questions for the four near misses it caught.
+# "how often will usage be sampled?", "what's the default threshold?", "the max number of nodes?": a
+# frequency, a default or a limit is a number. A page about the feature that never gives it (a near miss)
+# has other numbers in its lower sentences, so only the LIMIT_SENTENCES best are looked in. "How many" is
+# not checked: on the question sets that declined four answerable questions for the four near misses it
+# caught.
 _LIMIT_Q = re.compile(r"\bhow (often|frequently)\b|\b(max(imum)?|min(imum)?) (number|amount|count|size)\b"
-                      r"|\bwhat(?:'?s| is| are) the (max(imum)?|min(imum)?|limit|rate limit|cap|default \w+)\b", re.I)
-_KINDS = [(_PERCENT_Q, _PERCENT), (_DATE_Q, _DATE_OR_BLOCK), (_DISCOUNT_Q, _DISCOUNT), (_PLACE_Q, _PLACE),
-          (_AMOUNT_Q, _AMOUNT), (_LIMIT_Q, _FIGURE)]
+                      r"|\bwhat(?:'?s| is| are) the "
+                      r"(max(imum)?|min(imum)?|limit|rate limit|cap|default \w+)\b", re.I)
 KIND_SENTENCES = 5
 LIMIT_SENTENCES = 2
+# (what the question asks for, what a sentence giving it holds, how many of the best sentences are looked in)
+_KINDS = [(_PERCENT_Q, _PERCENT, KIND_SENTENCES), (_DATE_Q, _DATE_OR_BLOCK, KIND_SENTENCES),
+          (_DISCOUNT_Q, _DISCOUNT, KIND_SENTENCES), (_PLACE_Q, _PLACE, KIND_SENTENCES),
+          (_AMOUNT_Q, _AMOUNT, KIND_SENTENCES), (_LIMIT_Q, _FIGURE, LIMIT_SENTENCES)]
 
 
 def _best_sentences(cands: list[Candidate]) -> list[Candidate]:
@@ -750,12 +754,12 @@ def _fill_evidence(ev: Evidence, question: str, documents: list[DocumentHit], to
     ev.unknown_ids = _unknown_ids(question, top_text, stems)
     # "what % voted yes?": when none of the best sentences holds a percentage, the knowledge base has the topic
     # but not the figure asked for. Only kinds a sentence shows plainly (a percentage, a date or block, a
-    # discount, a place, an amount in a token or money, and a limit or frequency in the two best sentences): some
-    # bare number is in almost every passage.
+    # discount, a place, an amount in a token or money; a limit or a frequency in the two best sentences):
+    # some bare number is in almost every passage.
     best = _best_sentences(cands)
-    wanted = [(answer, best[:LIMIT_SENTENCES] if answer is _FIGURE else best)
-              for ask, answer in _KINDS if ask.search(question)]
-    ev.kind_missing = bool(best) and any(not any(answer.search(c.text) for c in among) for answer, among in wanted)
+    wanted = [(answer, best[:among]) for ask, answer, among in _KINDS if ask.search(question)]
+    ev.kind_missing = bool(best) and any(not any(answer.search(c.text) for c in looked_in)
+                                         for answer, looked_in in wanted)
     ev.top_cosine = top_cosine
     ev.best_sentence_cosine = max((c.cosine for c in cands), default=0.0)
     ev.protocol_match = not protocols or any(d.protocol in protocols or d.protocol == "all" for d in documents[:2])

@@ -97,9 +97,10 @@ async def running_bot(engine, *, guild_sync: bool = False, cooldown_s: float | N
 
 
 async def keep_alive_threads_ended(timeout: float = 5) -> None:
-    """Wait, with the loop still running, for discord.py's heartbeat threads to finish. A thread whose wait ran
-    out just as close() stopped it still sends one heartbeat through the loop; once the test's loop is closed
-    that raises 'Event loop is closed' in the thread (seen under load in CI, reported against a later test)."""
+    """Wait, with the loop still running, for discord.py's heartbeat threads to finish. A thread whose wait
+    ran out just as close() stopped it still sends one heartbeat through the loop; once the test's loop is
+    closed, that raises 'Event loop is closed' in the thread (seen under load in CI, reported against a
+    later test)."""
     for thread in threading.enumerate():
         if thread.name.startswith("keep-alive-handler"):
             await asyncio.to_thread(thread.join, timeout)

@@ -796,7 +796,8 @@ def test_a_limit_or_frequency_question_needs_one_of_the_two_best_sentences_to_gi
     assert _kind_missing(question, page + ["The price feed uses a 30-minute TWAP."])
     assert not _kind_missing(question, [page[0], "The default threshold is 3 days of funds left."])
     assert _kind_missing("how often will container usage get sampled?", page)
-    assert not _kind_missing("how often will container usage get sampled?", ["Usage is sampled every 15 seconds."])
+    assert not _kind_missing("how often will container usage get sampled?",
+                             ["Usage is sampled every 15 seconds."])
     # the identifier's digits are not a figure, and a question asking for no limit is not checked
     assert _kind_missing("what is the limit of AEP-33 alerts?", ["AEP-33 adds alerts."])
     assert not _kind_missing("how do escrow alerts work?", page)
@@ -806,7 +807,9 @@ def test_a_block_number_named_in_a_question_is_not_asked_for():
     """'What do I pass instead of a block number?' wants a parameter (block_hash), not a block; 'what block
     height was the upgrade set for?' does want one."""
     parameter = ["AsyncSubtensor methods take a block_hash where Subtensor took a block."]
-    assert not _kind_missing("porting to AsyncSubtensor, what do i pass instead of a block number?", parameter)
-    assert _kind_missing("what block height was the mainnet 10 upgrade set for?", ["The upgrade was approved."])
+    assert not _kind_missing("porting to AsyncSubtensor, what do i pass instead of a block number?",
+                             parameter)
+    assert _kind_missing("what block height was the mainnet 10 upgrade set for?",
+                         ["The upgrade was approved."])
     assert not _kind_missing("what block height was the mainnet 10 upgrade set for?",
                              ["The upgrade is set for block 15,414,427."])

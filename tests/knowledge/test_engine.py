@@ -263,14 +263,16 @@ def test_a_proposal_numbered_in_its_front_matter_is_titled_and_found_by_that_num
     naming the identifier (it was declined as an unknown identifier)."""
     root = tmp_path / "aeps"
     root.mkdir()
-    (root / "aep-32.md").write_text("---\naep: 32\ntitle: \"Akash Provider Console 1.0\"\n---\n\n## Motivation\n\n"
-                                    "Make provider set up easy, with the goal of onboarding hundreds of new providers "
-                                    "who self-serve with little to no support.\n")
+    (root / "aep-32.md").write_text(
+        "---\naep: 32\ntitle: \"Akash Provider Console 1.0\"\n---\n\n## Motivation\n\nMake provider set up "
+        "easy, with the goal of onboarding hundreds of new providers who self-serve with little to no "
+        "support.\n")
     (root / "aep-33.md").write_text("---\naep: 33\ntitle: Escrow Balance Alerts\n---\n\n## Motivation\n\n"
                                     "Users get an email before a deployment runs out of escrow funds.\n")
     engine.ingest([str(root)], actor="mod:1")
     titles = {d["key"]: d["title"] for d in engine.list_documents()}
-    assert titles == {"aep-32.md": "AEP-32: Akash Provider Console 1.0", "aep-33.md": "AEP-33: Escrow Balance Alerts"}
+    assert titles == {"aep-32.md": "AEP-32: Akash Provider Console 1.0",
+                      "aep-33.md": "AEP-33: Escrow Balance Alerts"}
     answer = engine.ask("what was the provider console AEP-32 trying to make easy?", log_gap=False)
     assert answer.sources[0].path == "aep-32.md" and answer.sources[0].title.startswith("AEP-32")
     assert not answer.declined and "onboarding hundreds of new providers" in answer.answer

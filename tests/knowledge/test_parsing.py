@@ -191,7 +191,8 @@ def test_a_proposal_number_from_front_matter_joins_the_title_once():
     from knowledge.parsing import numbered_title
 
     assert numbered_title("Akash Provider Console 1.0", {"aep": "32"}) == "AEP-32: Akash Provider Console 1.0"
-    assert numbered_title("RNP-014: Blender Cycles", {"rnp": "14"}) == "RNP-014: Blender Cycles"  # already named
+    # a title that already names it keeps its own form
+    assert numbered_title("RNP-014: Blender Cycles", {"rnp": "14"}) == "RNP-014: Blender Cycles"
     assert numbered_title("AEP 7 notes", {"aep": "007"}) == "AEP 7 notes"
     assert numbered_title("", {"aep": "5"}) == "AEP-5"
     assert numbered_title("Take rates", {"protocol": "akash", "aep": "draft"}) == "Take rates"

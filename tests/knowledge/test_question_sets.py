@@ -1,6 +1,6 @@
-"""The extra question sets (benchmarks/questions/check.jsonl, probe_a.jsonl to probe_h.jsonl, and article.jsonl
-about the mission article) keep the shared eval format and their gold answers can be found in the corpus: a broken line or a stale
-source would silently skew their figures."""
+"""The extra question sets (benchmarks/questions/check.jsonl, probe_a.jsonl to probe_h.jsonl, and
+article.jsonl about the mission article) keep the shared eval format and their gold answers can be found in
+the corpus: a broken line or a stale source would silently skew their figures."""
 
 import json
 from pathlib import Path
