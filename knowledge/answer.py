@@ -522,6 +522,9 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
     scored = [c for c in cands if len(c.text.split()) >= 3]
     question_stems = {_stem(w) for w in words(question)}
     asked_series = _series_numbers(question)
+    # per page, once: whether its title names another member of a series the question asks about
+    off_series = [bool(asked_series) and _names_another_member(d.title, asked_series)
+                  for d in retrieval.documents]
     for c in scored:  # the cheap part first: term coverage, new information, rank prior, what is asked
         c.focus = _column_focus(c, q_terms)
         text = _scored_text(c)
@@ -543,7 +546,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         c.score += max((bonus for r, bonus in wants.items() if r.search(text)), default=0.0)
         if c.heading and _heading_is_asked(c.heading, question_stems):
             c.score += HEADING_BONUS
-        if asked_series and _names_another_member(c.context.split(" > ")[0], asked_series):
+        if c.doc_rank < len(off_series) and off_series[c.doc_rank]:
             c.score -= OTHER_MEMBER_PENALTY
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
