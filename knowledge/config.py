@@ -83,8 +83,8 @@ class Settings:
     # Dune queries behind metrics: `protocol:metric=query_id[:column],...` (knowledge/metrics/dune.py)
     dune_queries: str = ""
     metrics_ttl_s: int = 300
-    metrics_base_urls: str = ""
-    metrics_on_ask: bool = True  # a metric question may fetch a figure older than the TTL (False: cache only)  # tests: "coingecko=http://127.0.0.1:1234,akash=..." overrides API hosts
+    metrics_base_urls: str = ""  # tests: "coingecko=http://127.0.0.1:1234,akash=..." overrides API hosts
+    metrics_on_ask: bool = True  # a metric question may fetch a figure older than the TTL (False: cache only)
     # Discord
     discord_token: str = ""
     discord_guild_id: str = ""
