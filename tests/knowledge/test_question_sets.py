@@ -1,4 +1,4 @@
-"""The extra question sets (benchmarks/questions/check.jsonl, probe_a.jsonl to probe_h.jsonl, and
+"""The extra question sets (benchmarks/questions/check.jsonl, probe_a.jsonl to probe_i.jsonl, and
 article.jsonl about the mission article) keep the shared eval format and their gold answers can be found in
 the corpus: a broken line or a stale source would silently skew their figures."""
 
@@ -12,7 +12,7 @@ from knowledge.evaluation import load_questions
 SETS = Path(__file__).resolve().parents[2] / "benchmarks" / "questions"
 CHECK = SETS / "check.jsonl"
 ARTICLE = SETS / "article.jsonl"
-PROBES = [SETS / f"probe_{name}.jsonl" for name in "abcdefgh"]
+PROBES = [SETS / f"probe_{name}.jsonl" for name in "abcdefghi"]
 
 
 def _norm(text: str) -> str:
@@ -31,7 +31,7 @@ def test_the_check_set_has_the_eval_format():
             assert q["kind"] in {"near-miss", "off-topic", "future", "opinion-bait"}
 
 
-@pytest.mark.parametrize("question_file", PROBES, ids=[f"probe_{name}" for name in "abcdefgh"])
+@pytest.mark.parametrize("question_file", PROBES, ids=[f"probe_{name}" for name in "abcdefghi"])
 def test_each_probe_set_has_the_dev_sets_mix(question_file):
     """50 questions as dev has them: 40 answerable (15 Akash, 15 Bittensor, 10 Render) and 10 not."""
     questions = load_questions(question_file)
@@ -60,7 +60,7 @@ def test_the_article_set_asks_only_answerable_questions_about_the_article():
 
 
 @pytest.mark.parametrize("question_file", [CHECK, ARTICLE, *PROBES],
-                         ids=["check", "article"] + [f"probe_{name}" for name in "abcdefgh"])
+                         ids=["check", "article"] + [f"probe_{name}" for name in "abcdefghi"])
 def test_every_gold_answer_is_in_one_of_its_sources(corpus, question_file):
     manifest = {line.split("\t")[0] for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]}
     for line in question_file.read_text().splitlines():
