@@ -31,7 +31,7 @@ def test_the_check_set_has_the_eval_format():
             assert q["kind"] in {"near-miss", "off-topic", "future", "opinion-bait"}
 
 
-@pytest.mark.parametrize("question_file", PROBES, ids=[f"probe_{name}" for name in "abcdefghi"])
+@pytest.mark.parametrize("question_file", PROBES, ids=[p.stem for p in PROBES])
 def test_each_probe_set_has_the_dev_sets_mix(question_file):
     """50 questions as dev has them: 40 answerable (15 Akash, 15 Bittensor, 10 Render) and 10 not."""
     questions = load_questions(question_file)
@@ -60,7 +60,7 @@ def test_the_article_set_asks_only_answerable_questions_about_the_article():
 
 
 @pytest.mark.parametrize("question_file", [CHECK, ARTICLE, *PROBES],
-                         ids=["check", "article"] + [f"probe_{name}" for name in "abcdefghi"])
+                         ids=[p.stem for p in (CHECK, ARTICLE, *PROBES)])
 def test_every_gold_answer_is_in_one_of_its_sources(corpus, question_file):
     manifest = {line.split("\t")[0] for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]}
     for line in question_file.read_text().splitlines():
