@@ -713,11 +713,18 @@ def _passages_text(documents: list[DocumentHit]) -> str:
     return " ".join(p.text + " " + p.section + " " + d.title for d in documents for p in d.passages)
 
 
+# "a 4th hotkey", "a 4.5M loan", "5k AKT", "120Gi of storage": an ordinal or an amount with its unit, written
+# as one token, is a figure, not an identifier a page must name ("4th" declined a question about adding a
+# fourth child hotkey, which the page writes "all four").
+_FIGURE_TOKEN = re.compile(r"^\d+(st|nd|rd|th)$|^\d+(\.\d+)?(k|m|bn|b|x|gb|gi|gib|mb|mi|mib|tb|ti|tib)$")
+
+
 def _unknown_ids(question: str, text: str, stems: set[str]) -> int:
     """Identifiers of the question (AEP-77, B200, "Mainnet 11") that the text never names."""
     held_series = _series_numbers(text)
     lowered = text.lower()
     ids = sum(1 for t in content_words(question) if re.search(r"\d", t) and re.search(r"[a-z]", t)
+              and not _FIGURE_TOKEN.match(t)
               and _stem(t) not in stems and t not in lowered
               and not _series_numbers(t) & held_series)  # "SN9" is the page's "Subnet 9"
     return ids + len(_series_numbers(question, spaced_only=True) - held_series)

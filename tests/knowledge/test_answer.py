@@ -497,6 +497,23 @@ def test_a_numbered_series_member_written_as_two_words_is_an_identifier_the_pass
     assert held.unknown_ids == 0
 
 
+def test_an_ordinal_or_an_amount_with_its_unit_is_a_figure_not_an_identifier():
+    """'add a 4th child hotkey': the page writes "all four", and "4th" is no name it must hold; B200 still is."""
+    from knowledge.answer import Evidence, TermStats, _fill_evidence
+
+    page = _doc(1, "child-hotkeys.md", "To add a child hotkey, set all four child hotkeys again in one call.", 0.6)
+    terms = TermStats(df={"child": 40, "hotkeys": 300, "add": 500, "4th": 0, "netuid": 200, "b200": 0,
+                          "120gi": 0, "4.5m": 0}, chunks=8000)
+    for question in ("i have 3 child hotkeys on a netuid, how do i add a 4th?",
+                     "can i add a child hotkey with 120Gi of storage or a 4.5M stake?"):
+        ev = Evidence()
+        _fill_evidence(ev, question, [page], 0.6, [], [], terms)
+        assert ev.unknown_ids == 0, question
+    named = Evidence()
+    _fill_evidence(named, "can a B200 add a child hotkey?", [page], 0.6, [], [], terms)
+    assert named.unknown_ids == 1
+
+
 def test_a_word_the_knowledge_base_never_uses_does_not_also_lower_the_coverage():
     """'straight' (never used anywhere) is one unknown term; the coverage is of the words the knowledge base
     does use, which the passage here holds every one of."""
