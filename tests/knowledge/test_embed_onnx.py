@@ -43,3 +43,22 @@ def test_a_texts_int8_vector_does_not_depend_on_the_texts_embedded_with_it(model
         row = batch.index(sentence)
         assert np.array_equal(vectors[row], alone)
     assert np.isclose(np.linalg.norm(alone), 1.0, atol=1e-5)
+
+
+def test_parallel_runs_put_each_texts_vector_in_its_row_also_for_callers_sharing_the_pool(models_dir,
+                                                                                         monkeypatch):
+    """The int8 runs go to a small thread pool: every text's vector must land in its own row, whichever run
+    ends first, and two askers embedding at once (the Discord bot answers in threads) must not mix rows."""
+    monkeypatch.setenv("COMPUTE_DESK_MODELS", str(models_dir))
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.embed_onnx import OnnxEmbedder
+
+    embedder = OnnxEmbedder(quantized=True)
+    texts = [f"Sentence {i}: providers bid on {'GPU ' * (i % 7)}leases and settle in AKT." for i in range(24)]
+    one_by_one = np.stack([embedder.encode([t])[0] for t in texts])
+    assert np.array_equal(embedder.encode(texts), one_by_one)
+    with ThreadPoolExecutor(2) as callers:
+        results = list(callers.map(embedder.encode, [texts, texts[::-1]] * 3))
+    for i, vectors in enumerate(results):
+        assert np.array_equal(vectors, one_by_one if i % 2 == 0 else one_by_one[::-1])
