@@ -17,7 +17,8 @@ import snowballstemmer
 from knowledge.embed import Embedder, memo_for
 from knowledge.results import Source
 from knowledge.retrieve import DocumentHit, Retrieval, top_passage_cosine
-from knowledge.text import FUTURE_TENSE, STOP_WORDS, content_words, mentions_a_later_year, split_sentences, words
+from knowledge.text import (FUTURE_TENSE, STOP_WORDS, code_block_lines, content_words, mentions_a_later_year,
+                            split_sentences, words)
 
 MAX_ANSWER_CHARS = 1000
 TARGET_ANSWER_CHARS = 940
@@ -40,6 +41,13 @@ OTHER_MEMBER_PENALTY = 0.1  # a sentence of the "Subnet 3" page, when the questi
 NEAR_COPY_SHARE = 0.75  # two sentences sharing this share of their content words say the same thing
 NEAR_COPY_MIN_WORDS = 5  # shorter lines (list items, code, "Default: false") repeat by design
 TITLE_LEAD_CHARS = 80  # a longer title costs the answer a sentence
+# A line of a code block ("print(f'... {min(top_64_stake)} tao')", a command's output) reads as noise in a
+# chat answer to a question in prose ("what is the minimum stake to validate?"), though it often repeats the
+# question's words. On the 560 questions of the sets, the answers to questions not about code that held such
+# a line: 71 -> 46 (code lines 176 -> 76), with the same hits everywhere.
+CODE_PENALTY = 0.05
+_ASKS_FOR_CODE = re.compile(r"\b(command|code|snippet|example|script|cli|btcli|kubectl|provider-services"
+                            r"|install|run|call|flag|syntax|sdl|yaml|config|function|method|api|sdk)\b", re.I)
 
 # Questions asking for advice, predictions or the bot's own opinion are declined whatever is retrieved.
 _OPINION = re.compile(
@@ -108,6 +116,7 @@ class Candidate:
     header: str = ""  # for a table row: the table's header row, which names what each cell is
     focus: str = ""  # for a table row, the cell of the column the question names: what the row is scored by
     heading: str = ""  # the nearest heading of the sentence's section ("" when that is the document title)
+    code: bool = False  # a line of a fenced code block
 
 
 @dataclass
@@ -322,6 +331,7 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
             previous_raw = ""
             header = ""
             sentences = split_sentences(passage.text)
+            code_lines = code_block_lines(passage.text)
             line_starts = {" ".join(line.split())[:40] for line in passage.text.splitlines()}
             for i, sentence in enumerate(sentences):
                 clean = _clean_sentence(sentence)
@@ -355,7 +365,8 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 antecedent = before if before and (refers or continues_item) else ""
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
-                                     header=row_header, heading=_nearest_heading(doc.title, passage.section)))
+                                     header=row_header, heading=_nearest_heading(doc.title, passage.section),
+                                     code=sentence in code_lines))
     return out[:MAX_CANDIDATES]
 
 
@@ -521,6 +532,7 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
         qvec = embedder.encode([question])[0]
     scored = [c for c in cands if len(c.text.split()) >= 3]
     question_stems = {_stem(w) for w in words(question)}
+    asks_for_code = bool(_ASKS_FOR_CODE.search(question))
     asked_series = _series_numbers(question)
     # per page, once: whether its title names another member of a series the question asks about
     off_series = [bool(asked_series) and _names_another_member(d.title, asked_series)
@@ -548,6 +560,8 @@ def _score_candidates(question: str, cands: list[Candidate], retrieval: Retrieva
             c.score += HEADING_BONUS
         if c.doc_rank < len(off_series) and off_series[c.doc_rank]:
             c.score -= OTHER_MEMBER_PENALTY
+        if c.code and not asks_for_code:
+            c.score -= CODE_PENALTY
     # Embedding is the expensive part: only the most promising sentences get it (the rest keep the cheap
     # score, which without the similarity term ranks them below every embedded one).
     scored.sort(key=lambda c: -c.score)

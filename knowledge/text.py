@@ -54,6 +54,9 @@ def looks_like_heading(line: str) -> bool:
             and words_in[-1].lower() not in STOP_WORDS)
 
 
+CODE_FENCES = ("```", "~~~")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a passage into sentences; list items, table rows, headings and code lines stand alone.
 
@@ -69,7 +72,7 @@ def split_sentences(text: str) -> list[str]:
         prose.clear()
 
     for raw in (text or "").splitlines():
-        if raw.strip().startswith(("```", "~~~")):
+        if raw.strip().startswith(CODE_FENCES):
             flush()
             in_code = not in_code
             continue
@@ -84,6 +87,18 @@ def split_sentences(text: str) -> list[str]:
         prose.append(raw)
     flush()
     return out
+
+
+def code_block_lines(text: str) -> set[str]:
+    """The lines inside fenced code blocks, spaced as split_sentences gives them (one sentence each)."""
+    lines: set[str] = set()
+    in_code = False
+    for raw in (text or "").splitlines():
+        if raw.strip().startswith(CODE_FENCES):
+            in_code = not in_code
+        elif in_code and raw.strip():
+            lines.add(" ".join(raw.split()))
+    return lines
 
 
 def _prose_sentences(text: str) -> list[str]:

@@ -830,3 +830,38 @@ def test_a_block_number_named_in_a_question_is_not_asked_for():
                          ["The upgrade was approved."])
     assert not _kind_missing("what block height was the mainnet 10 upgrade set for?",
                              ["The upgrade is set for block 15,414,427."])
+
+
+def test_a_code_line_scores_lower_unless_the_question_asks_for_code(monkeypatch):
+    """'what is the minimum stake to validate?': the line of a code sample that prints the stake requirement
+    repeats the question's words, yet a chat reader wants the sentence that states it; a question asking for
+    a command or a snippet still gets the code line at its full score."""
+    from knowledge import answer
+    from knowledge.answer import TermStats, _candidates, _score_candidates
+    from knowledge.embed import HashEmbedder
+    from knowledge.retrieve import Retrieval
+    from knowledge.text import code_block_lines
+
+    text = ("You need a minimum stake of 1,000 to validate.\n\n```python\n"
+            "print(f'minimum stake to validate: {min(top_64_stake)}')\n```\n")
+    assert code_block_lines(text) == {"print(f'minimum stake to validate: {min(top_64_stake)}')"}
+    embedder = HashEmbedder()
+    terms = TermStats(df={"minimum": 80, "stake": 400, "validate": 90, "code": 60, "snippet": 5}, chunks=8000)
+
+    def code_score(question):
+        doc = _doc(1, "validators.md", text, 0.6)
+        retrieval = Retrieval(question=question, mode="hybrid", terms=[], protocols=[], documents=[doc],
+                              query_vector=embedder.encode([question])[0], top_cosine=0.6, agreement=0.5)
+        cands = _candidates([doc])
+        assert [c.code for c in cands] == [False, True]
+        _score_candidates(question, cands, retrieval, embedder, terms)
+        return cands[1].score
+
+    prose_question = "what is the minimum stake to validate?"
+    code_question = "is there a code snippet that prints the minimum stake to validate?"
+    penalty = answer.CODE_PENALTY
+    assert penalty > 0
+    penalised = {q: code_score(q) for q in (prose_question, code_question)}
+    monkeypatch.setattr(answer, "CODE_PENALTY", 0.0)
+    assert penalised[prose_question] == pytest.approx(code_score(prose_question) - penalty)
+    assert penalised[code_question] == pytest.approx(code_score(code_question))
