@@ -17,8 +17,8 @@ import snowballstemmer
 from knowledge.embed import Embedder, memo_for
 from knowledge.results import Source
 from knowledge.retrieve import DocumentHit, Retrieval, top_passage_cosine
-from knowledge.text import (FUTURE_TENSE, STOP_WORDS, code_block_lines, content_words, mentions_a_later_year,
-                            split_sentences, words)
+from knowledge.text import (FUTURE_TENSE, STOP_WORDS, content_words, mentions_a_later_year,
+                            sentences_marking_code, words)
 
 MAX_ANSWER_CHARS = 1000
 TARGET_ANSWER_CHARS = 940
@@ -330,10 +330,9 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
             previous = ""
             previous_raw = ""
             header = ""
-            sentences = split_sentences(passage.text)
-            code_lines = code_block_lines(passage.text)
+            sentences = sentences_marking_code(passage.text)
             line_starts = {" ".join(line.split())[:40] for line in passage.text.splitlines()}
-            for i, sentence in enumerate(sentences):
+            for i, (sentence, in_code) in enumerate(sentences):
                 clean = _clean_sentence(sentence)
                 if len(sentences) == 1:
                     clean = _with_its_heading(clean, doc.title, passage.section)
@@ -366,7 +365,7 @@ def _candidates(documents: list[DocumentHit]) -> list[Candidate]:
                 out.append(Candidate(clean, d_rank, p_rank, passage.position * 1000 + i,
                                      context=_context(doc.title, passage.section), antecedent=antecedent,
                                      header=row_header, heading=_nearest_heading(doc.title, passage.section),
-                                     code=sentence in code_lines))
+                                     code=in_code))
     return out[:MAX_CANDIDATES]
 
 

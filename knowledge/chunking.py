@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.parsing import strip_inline
-from knowledge.text import split_sentences
+from knowledge.text import CODE_FENCES, split_sentences
 
 TARGET_WORDS = 120
 MAX_WORDS = 170  # ~220 word pieces, leaving room for the title/section prefix inside 256
@@ -64,7 +64,7 @@ def _blocks(body: str) -> list[str]:
         if len(block.split()) <= MAX_WORDS:
             out.append(block)
             continue
-        for sentence in split_sentences(block) if not block.startswith(("```", "~~~")) else block.splitlines():
+        for sentence in split_sentences(block) if not block.startswith(CODE_FENCES) else block.splitlines():
             tokens = sentence.split()
             for i in range(0, len(tokens), MAX_WORDS):
                 out.append(" ".join(tokens[i : i + MAX_WORDS]))

@@ -172,7 +172,7 @@ class OnnxEmbedder:
             result[idx] = pooled.astype(np.float32)
 
         if self._pool is not None and len(runs) > 1:
-            for done in self._pool.map(embed, runs):  # consumed so that an error in a run is raised here
+            for _ in self._pool.map(embed, runs):  # consumed so that an error in a run is raised here
                 pass
         else:
             for idx in runs:

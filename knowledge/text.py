@@ -63,12 +63,17 @@ def split_sentences(text: str) -> list[str]:
     So does a heading written as a plain line ("Technical Integration Details" above its paragraph, with no
     blank line between): it is not glued to the sentence after it.
     """
-    out: list[str] = []
+    return [sentence for sentence, _ in sentences_marking_code(text)]
+
+
+def sentences_marking_code(text: str) -> list[tuple[str, bool]]:
+    """split_sentences' sentences, each with whether it is a line of a fenced code block."""
+    out: list[tuple[str, bool]] = []
     in_code = False
     prose: list[str] = []
 
     def flush() -> None:
-        out.extend(_prose_sentences("\n".join(prose)))
+        out.extend((sentence, False) for sentence in _prose_sentences("\n".join(prose)))
         prose.clear()
 
     for raw in (text or "").splitlines():
@@ -78,7 +83,7 @@ def split_sentences(text: str) -> list[str]:
             continue
         if in_code:
             if raw.strip():
-                out.append(" ".join(raw.split()))
+                out.append((" ".join(raw.split()), True))
             continue
         heading_above = (prose and looks_like_heading(prose[-1]) and raw.strip()[:1].isupper()
                          and (len(prose) == 1 or not prose[-2].strip() or prose[-2].rstrip()[-1:] in ".:!?"))
@@ -87,18 +92,6 @@ def split_sentences(text: str) -> list[str]:
         prose.append(raw)
     flush()
     return out
-
-
-def code_block_lines(text: str) -> set[str]:
-    """The lines inside fenced code blocks, spaced as split_sentences gives them (one sentence each)."""
-    lines: set[str] = set()
-    in_code = False
-    for raw in (text or "").splitlines():
-        if raw.strip().startswith(CODE_FENCES):
-            in_code = not in_code
-        elif in_code and raw.strip():
-            lines.add(" ".join(raw.split()))
-    return lines
 
 
 def _prose_sentences(text: str) -> list[str]:

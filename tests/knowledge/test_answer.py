@@ -840,11 +840,12 @@ def test_a_code_line_scores_lower_unless_the_question_asks_for_code(monkeypatch)
     from knowledge.answer import TermStats, _candidates, _score_candidates
     from knowledge.embed import HashEmbedder
     from knowledge.retrieve import Retrieval
-    from knowledge.text import code_block_lines
+    from knowledge.text import sentences_marking_code
 
     text = ("You need a minimum stake of 1,000 to validate.\n\n```python\n"
             "print(f'minimum stake to validate: {min(top_64_stake)}')\n```\n")
-    assert code_block_lines(text) == {"print(f'minimum stake to validate: {min(top_64_stake)}')"}
+    assert sentences_marking_code(text) == [("You need a minimum stake of 1,000 to validate.", False),
+                                            ("print(f'minimum stake to validate: {min(top_64_stake)}')", True)]
     embedder = HashEmbedder()
     terms = TermStats(df={"minimum": 80, "stake": 400, "validate": 90, "code": 60, "snippet": 5}, chunks=8000)
 
