@@ -16,7 +16,6 @@ TARGET_WORDS = 120
 MAX_WORDS = 170  # ~220 word pieces, leaving room for the title/section prefix inside 256
 OVERLAP_WORDS = 25
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass
@@ -37,7 +36,7 @@ def sections(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, list[str]]] = [("", [])]
     in_code = False
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if line.lstrip().startswith(CODE_FENCES):
             in_code = not in_code
         match = None if in_code else _HEADING.match(line)
         if match:
